@@ -1,0 +1,1 @@
+"""Classifying items against the policy baseline. Never touches the database."""

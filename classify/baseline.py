@@ -1,0 +1,100 @@
+"""The policy baseline: a versioned, cited description of where policy stands, per dimension.
+
+Loaded from YAML (``config/baseline/dprk-trade.yaml``) and validated here; the classifier reads
+``Dimension.cues`` and compares an item's signal with ``Dimension.trend``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+from tradewatch.configfile import load_model
+
+
+class Trend(StrEnum):
+    """Where a stance points: an item moving the other way departs from the baseline."""
+
+    LOOSENING = "loosening"
+    TIGHTENING = "tightening"
+    STEADY = "steady"
+
+
+class Citation(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outlet: str
+    title: str
+    date: date | None = None
+    url: HttpUrl | None = None
+    note: str | None = None  # where in the source, e.g. "section 'Decentralizing Trade'"
+
+
+class Cues(BaseModel):
+    """Phrases (case-insensitive regular expressions) that signal this dimension.
+
+    ``topic`` puts an item on the dimension; ``loosening``/``tightening`` say which way it
+    moves; ``reaffirmation`` marks restatements of current policy.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    topic: tuple[str, ...] = ()
+    loosening: tuple[str, ...] = ()
+    tightening: tuple[str, ...] = ()
+    reaffirmation: tuple[str, ...] = ()
+
+
+class Dimension(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    stance: str
+    trend: Trend
+    statement: str
+    citations: tuple[Citation, ...] = Field(min_length=1)
+    cues: Cues
+    # How the stance would be described after a departure either way (for digests/review).
+    loosened_stance: str | None = None
+    tightened_stance: str | None = None
+
+
+class Baseline(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: str
+    as_of: date
+    title: str
+    description: str = ""
+    dimensions: tuple[Dimension, ...] = Field(min_length=1)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_text(cls, value: object) -> object:
+        # YAML reads 2024.1 as a float; a version is a label, keep it as written.
+        return str(value) if isinstance(value, int | float) else value
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Baseline:
+        ids = [d.id for d in self.dimensions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"dimension ids must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def dimension(self, dimension_id: str) -> Dimension | None:
+        return next((d for d in self.dimensions if d.id == dimension_id), None)
+
+    def content_hash(self) -> str:
+        """Stable hash of the validated content (not of the file's formatting)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Load and validate a baseline file; raises ``ConfigError`` naming file and field."""
+    return load_model(path, Baseline)

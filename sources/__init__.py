@@ -1,0 +1,1 @@
+"""Fetching: HTTP with conditional requests, size caps and typed errors (httpx)."""

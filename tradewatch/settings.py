@@ -1,0 +1,83 @@
+"""Runtime settings, read once from ``TRADEWATCH_*`` environment variables.
+
+This is the only module that reads the environment. Whoever needs settings calls
+``Settings()`` (or ``load_settings()`` for a one-line error) and passes values down.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tradewatch.configfile import describe_validation_error
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SOURCES_FILE = PROJECT_ROOT / "config" / "sources.yaml"
+DEFAULT_BASELINE_FILE = PROJECT_ROOT / "config" / "baseline" / "dprk-trade.yaml"
+
+
+class SettingsError(Exception):
+    """An environment variable has an invalid value. ``str()`` names the variable and fix."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRADEWATCH_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("var"), description="Where the default SQLite database and digests live."
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default sqlite:///<data_dir>/tradewatch.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db",
+    )
+    digest_dir: Path | None = Field(default=None, description="Default <data_dir>/digests.")
+    notify_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Apprise URLs (mailto://, slack://, json://...), comma or space separated.",
+    )
+    sources_file: Path = DEFAULT_SOURCES_FILE
+    baseline_file: Path = DEFAULT_BASELINE_FILE
+    templates_dir: Path | None = None
+    contact_url: str = "https://github.com/tradewatch/tradewatch"
+    http_timeout: float = Field(default=20.0, gt=0)
+    max_body_bytes: int = Field(default=5_000_000, gt=1024)
+    max_articles_per_source: int = Field(default=50, gt=0)
+
+    @field_validator("notify_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in value.replace(",", " ").split() if part]
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tradewatch.db').as_posix()}"
+
+    @property
+    def resolved_digest_dir(self) -> Path:
+        return self.digest_dir if self.digest_dir is not None else self.data_dir / "digests"
+
+    @property
+    def user_agent(self) -> str:
+        from tradewatch import __version__
+
+        return f"tradewatch/{__version__} (+{self.contact_url})"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings()`` with errors turned into one message naming each variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = [
+            f"TRADEWATCH_{line.split(':', 1)[0].upper()}:{line.split(':', 1)[1]}"
+            for line in describe_validation_error(exc)
+        ]
+        raise SettingsError("; ".join(lines)) from None
