@@ -6,8 +6,9 @@ Loaded from YAML (``config/baseline/dprk-trade.yaml``) and validated here; the c
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from datetime import date
+import re
 from enum import StrEnum
 from pathlib import Path
 
@@ -29,7 +30,8 @@ class Citation(BaseModel):
 
     outlet: str
     title: str
-    date: date | None = None
+    # ``dt.date``: a bare ``date`` annotation would resolve to this field's default (None).
+    date: dt.date | None = None
     url: HttpUrl | None = None
     note: str | None = None  # where in the source, e.g. "section 'Decentralizing Trade'"
 
@@ -48,6 +50,20 @@ class Cues(BaseModel):
     tightening: tuple[str, ...] = ()
     reaffirmation: tuple[str, ...] = ()
 
+    @field_validator("topic", "loosening", "tightening", "reaffirmation")
+    @classmethod
+    def _patterns_compile(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A typo in a cue should fail at load time with the field named, not mid-run.
+        bad = []
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                bad.append(f"{pattern!r}: {exc}")
+        if bad:
+            raise ValueError("invalid regular expression " + "; ".join(bad))
+        return value
+
 
 class Dimension(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,13 +78,15 @@ class Dimension(BaseModel):
     # How the stance would be described after a departure either way (for digests/review).
     loosened_stance: str | None = None
     tightened_stance: str | None = None
+    # Caveats on the stance, e.g. that it is inferred rather than read in a cited source.
+    note: str | None = None
 
 
 class Baseline(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str
-    as_of: date
+    as_of: dt.date
     title: str
     description: str = ""
     dimensions: tuple[Dimension, ...] = Field(min_length=1)

@@ -42,6 +42,9 @@ class EntryRef:
     title: str | None = None
     published: datetime | None = None  # timezone-aware when known
     summary: str | None = None
+    # When the listing says the item last changed (Atom <updated>, sitemap <lastmod>): a known
+    # article listed as updated after we last saw it is fetched again for a revision.
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,32 @@
+"""Who an item is about, and who acts in a clause.
+
+The actor matters: a Chinese customs crackdown on North Korea-bound cargo is not a North
+Korean tightening, and South Korea's export controls are not DPRK trade policy at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+from classify.lexicon import DPRK_ACTOR, DPRK_MENTION, FOREIGN_ACTOR, PREPOSITION_BEFORE
+
+
+def mentions_dprk(normalised: str) -> bool:
+    """True when the normalised text names North Korea, its leaders, media or places."""
+    return DPRK_MENTION.search(normalised) is not None
+
+
+def _subject_mentions(pattern: re.Pattern[str], clause: str) -> bool:
+    for match in pattern.finditer(clause):
+        if PREPOSITION_BEFORE.search(clause, 0, match.start()) is None:
+            return True
+    return False
+
+
+def foreign_led(clause: str) -> bool:
+    """True when a foreign authority acts in the clause and no North Korean actor does.
+
+    "Chinese customs stepped up inspections of goods bound for North Korea" is foreign-led;
+    "Beijing and Pyongyang agreed to resume trade" is not (both act).
+    """
+    return _subject_mentions(FOREIGN_ACTOR, clause) and not _subject_mentions(DPRK_ACTOR, clause)

@@ -1,0 +1,82 @@
+"""Language-level word lists: who acts, which way verbs point, negation, hedges, persistence.
+
+These describe how news in this field is written, not any policy dimension; dimension-specific
+cues live in the baseline YAML. All patterns run on text from ``classify.text.normalise``.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Mentions that make an item about North Korea at all.
+DPRK_MENTION = re.compile(
+    r"\b(north korea\w*|n\. ?korea\w*|n\.k\.|dprk|pyongyang|the north\b|the north's|"
+    r"kim jong[- ]?un|kim yo[- ]?jong|kcna|rodong sinmun|minju chosun|"
+    r"democratic people's republic of korea|workers' party|"
+    r"sinuiju|rason|rajin|sonbong|hyesan|chongjin|hoeryong|nampo|kaesong|wonsan|"
+    r"ryanggang|yanggang|north pyongan|south pyongan|north hamgyong|north hamkyung|"
+    r"south hamgyong|jagang|chagang)\b"
+)
+
+# Who acts in a clause. A mention right after a preposition ("bound for North Korea",
+# "a source in China") is a place or an object, not the actor, and is skipped.
+DPRK_ACTOR = re.compile(
+    r"\b(north korea(n)?( \w+)?|n\. ?korea(n)?|n\.k\.|dprk|pyongyang|the north|"
+    r"kim jong[- ]?un|kim|the regime|the (workers' )?party|central committee|the cabinet|"
+    r"the (central )?government|the authorities|(ministry of )?state security|"
+    r"ministry of (external economic|foreign trade|social security)\w*|"
+    r"(provincial|local|security|border) (authorities|officials|agents|guards)|"
+    r"people's committees?|state media|the state)\b"
+)
+FOREIGN_ACTOR = re.compile(
+    r"\b((chin(a|ese)|russia(n)?|south korea(n)?|japan(ese)?|u\.s\.|united states|american|"
+    r"european union|eu)('s)? (customs|authorities|government|ministry|police|officials|"
+    r"border guards|security|treasury|commerce|regulators?|coast guard|state council|"
+    r"military|administration|president|foreign ministry|industry ministry|trade ministry)|"
+    r"beijing|seoul|washington|moscow|tokyo|the (un|u\.n\.) security council|"
+    r"the (un|u\.n\.|united nations)|general administration of customs|"
+    r"ministry of (commerce|trade, industry and energy))\b(?! (data|figures|statistics))"
+)
+PREPOSITION_BEFORE = re.compile(
+    r"\b(to|for|into|from|with|against|on|toward|towards|of|in|at|by|near|across|"
+    r"between|about|over|through|via|bound for)\s+(the\s+)?$"
+)
+
+# Verbs and phrases that point one way whatever the dimension; they count for a dimension
+# only when one of its topic cues is in the same clause.
+GENERIC_LOOSENING = re.compile(
+    r"\b(eas(e|ed|es|ing)|relax\w*|loosen\w*|lift(ed|ing|s)?|allow\w*|permit\w*|"
+    r"authori[sz]\w*|grant\w*|expand\w*|resum\w*|re-?open\w*|restart\w*|reviv\w*|"
+    r"encourag\w*|boost\w*|widen\w*|open(ed|ing)? up|toleran\w*|tolerat\w*|"
+    r"flexib\w*|more freely)\b"
+)
+GENERIC_TIGHTENING = re.compile(
+    r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
+    r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
+    r"arrest\w*|detain\w*|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|block\w*|"
+    r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
+    r"sentenc\w*|labou?r camp|surveil\w*)\b"
+)
+GENERIC_REAFFIRMATION = re.compile(
+    r"\b(reiterat\w*|reaffirm\w*|restat\w*|stress(ed|es|ing)?|emphasi[sz]\w*|urg(e|ed|es|ing)|"
+    r"call(ed|s|ing)? for|uph(o|e)ld\w*|adher\w*|consistent\w*|unwavering|steadfast\w*|"
+    r"line of)\b"
+)
+
+# "not", "cannot", "no longer", "unable to" within a few words before a cue.
+NEGATION_BEFORE = re.compile(
+    r"\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
+    r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|"
+    r"denied|refused to)\b(\s+\S+){0,3}\s*$"
+)
+# Report language that weakens a claim.
+HEDGE = re.compile(
+    r"\b(may|might|could|reportedly|rumou?r\w*|unconfirmed|allegedly|apparently|"
+    r"possibly|perhaps|speculat\w*|considering|expected to|plans? to|is said to|"
+    r"unclear|not confirmed)\b"
+)
+# A restriction that carries on rather than starts: "surveillance remains intense".
+PERSISTENCE = re.compile(
+    r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"
+    r"kept|keeps|as usual)\b"
+)

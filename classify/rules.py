@@ -1,0 +1,164 @@
+"""The rules-based classifier: cue hits per clause, summed per dimension, compared with the
+baseline's trend.
+
+An item is relevant when it is about North Korea and its directional cues on trade-policy
+dimensions add up to at least ``RELEVANCE_MIN``. Each dimension's direction is its strongest
+direction; the item's direction is the direction with the largest total across dimensions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from classify.actors import mentions_dprk
+from classify.baseline import Baseline, Dimension, Trend
+from classify.cues import CompiledDimension, Hit, scan
+from classify.gate import StemIndex
+from classify.text import normalise, split_clauses, split_sentences
+from classify.types import (
+    Assessment,
+    ClassifierInput,
+    DimensionSignal,
+    Direction,
+    Evidence,
+    Relation,
+)
+
+CLASSIFIER_VERSION = "rules-1"
+
+RELEVANCE_MIN = 1.5  # summed directional weight an item needs to be about trade policy
+SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
+TITLE_FACTOR = 1.0
+_DIRECTION_ORDER = (Direction.TIGHTENING, Direction.LOOSENING, Direction.REAFFIRMATION)
+
+
+def relation_to(trend: Trend | None, direction: Direction) -> Relation:
+    """How a signal in ``direction`` stands against a dimension whose trend is ``trend``.
+
+    ``None`` means the baseline does not cover the dimension. A reaffirmation always
+    confirms; against a steady trend any movement departs.
+    """
+    if trend is None:
+        return Relation.NEW
+    if direction is Direction.NONE:
+        return Relation.UNRELATED
+    if direction is Direction.REAFFIRMATION:
+        return Relation.CONFIRMS
+    if trend is Trend.STEADY:
+        return Relation.DEPARTS
+    return Relation.CONFIRMS if direction.value == trend.value else Relation.DEPARTS
+
+
+def item_relation(signals: tuple[DimensionSignal, ...]) -> Relation:
+    """DEPARTS if any signal departs, else CONFIRMS, else NEW, else UNRELATED."""
+    relations = {s.relation for s in signals}
+    for relation in (Relation.DEPARTS, Relation.CONFIRMS, Relation.NEW):
+        if relation in relations:
+            return relation
+    return Relation.UNRELATED
+
+
+def _reported_stance(dim: Dimension | None, direction: Direction) -> str | None:
+    if dim is None:
+        return None
+    if direction is Direction.LOOSENING:
+        return dim.loosened_stance
+    if direction is Direction.TIGHTENING:
+        return dim.tightened_stance
+    return dim.stance
+
+
+class RuleClassifier:
+    """Classify items against one baseline. Patterns are compiled once, here."""
+
+    def __init__(self, baseline: Baseline) -> None:
+        self.baseline = baseline
+        self._dims = tuple(CompiledDimension.from_dimension(d) for d in baseline.dimensions)
+        self._stems = StemIndex([p for d in self._dims for p in d.patterns])
+
+    def _hits(self, item: ClassifierInput) -> list[tuple[str, Hit]]:
+        sentences = [(item.title.strip(), TITLE_FACTOR)] if item.title.strip() else []
+        sentences += [(s, 1.0) for s in split_sentences(item.text)]
+        owners: list[tuple[str, float]] = []
+        clauses: list[tuple[str, bool]] = []
+        for sentence, factor in sentences:
+            for clause in split_clauses(normalise(sentence)):
+                owners.append((sentence, factor))
+                clauses.append(clause)
+        present = self._stems.present("\n".join(c for c, _ in clauses))
+        found: list[tuple[str, Hit]] = []
+        for (sentence, factor), hits in zip(
+            owners, scan(self._dims, clauses, present), strict=True
+        ):
+            for hit in hits:
+                scaled = Hit(hit.dimension, hit.direction, hit.weight * factor, hit.cue)
+                found.append((sentence, scaled))
+        return found
+
+    def _unrelated(self, confidence: float) -> Assessment:
+        return Assessment(
+            relevant=False,
+            direction=Direction.NONE,
+            relation=Relation.UNRELATED,
+            confidence=round(confidence, 3),
+            baseline_version=self.baseline.version,
+            classifier_version=CLASSIFIER_VERSION,
+        )
+
+    def assess(self, item: ClassifierInput) -> Assessment:
+        """The verdict on one item: relevance, per-dimension signals, direction, relation."""
+        if not mentions_dprk(normalise(f"{item.title}\n{item.text}")):
+            return self._unrelated(0.95)
+        found = self._hits(item)
+        total = sum(h.weight for _, h in found)
+        if total < RELEVANCE_MIN:
+            return self._unrelated(0.6 + 0.35 * (1 - total / RELEVANCE_MIN))
+
+        scores: dict[str, dict[Direction, float]] = defaultdict(lambda: defaultdict(float))
+        evidence: dict[tuple[str, Direction], dict[str, list[str]]] = defaultdict(dict)
+        for sentence, hit in found:
+            scores[hit.dimension][hit.direction] += hit.weight
+            cues = evidence[(hit.dimension, hit.direction)].setdefault(sentence, [])
+            if hit.cue not in cues:
+                cues.append(hit.cue)
+
+        signals: list[DimensionSignal] = []
+        totals: dict[Direction, float] = defaultdict(float)
+        for dim_id, by_direction in scores.items():
+            for direction, score in by_direction.items():
+                totals[direction] += score
+            direction = max(_DIRECTION_ORDER, key=lambda d: by_direction.get(d, 0.0))
+            score = by_direction[direction]
+            if score < SIGNAL_MIN:
+                continue
+            dim = self.baseline.dimension(dim_id)
+            signals.append(
+                DimensionSignal(
+                    dimension=dim_id,
+                    direction=direction,
+                    relation=relation_to(dim.trend if dim else None, direction),
+                    evidence=tuple(
+                        Evidence(sentence=s, cues=tuple(c))
+                        for s, c in evidence[(dim_id, direction)].items()
+                    ),
+                    score=round(score, 3),
+                    baseline_stance=dim.stance if dim else None,
+                    reported_stance=_reported_stance(dim, direction),
+                )
+            )
+        if not signals:
+            return self._unrelated(0.5)
+        signals.sort(key=lambda s: -s.score)
+        direction = max(_DIRECTION_ORDER, key=lambda d: totals.get(d, 0.0))
+        share = totals[direction] / total
+        confidence = share * (1 - math.exp(-total / 2))
+        return Assessment(
+            relevant=True,
+            direction=direction,
+            relation=item_relation(tuple(signals)),
+            confidence=round(min(max(confidence, 0.05), 0.99), 3),
+            baseline_version=self.baseline.version,
+            classifier_version=CLASSIFIER_VERSION,
+            signals=tuple(signals),
+        )

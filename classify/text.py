@@ -1,0 +1,138 @@
+"""Text handling for the classifier: normalisation, sentences and clauses.
+
+Sentences are returned verbatim (slices of the input) so that evidence quotes the item
+exactly; matching runs on a normalised copy (lower case, diacritics folded, quotes and dashes
+straightened) so that "Sinŭiju" and "Sinuiju", or ’ and ', match the same cue.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_PUNCT = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2013": "-",
+        "\u2014": " - ",
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u00a0": " ",
+    }
+)
+
+# Abbreviations that end in a period but do not end a sentence in this field's news copy.
+_ABBREVIATIONS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "prof",
+        "gen",
+        "lt",
+        "col",
+        "sgt",
+        "st",
+        "no",
+        "nos",
+        "vs",
+        "etc",
+        "inc",
+        "corp",
+        "co",
+        "ltd",
+        "jr",
+        "sr",
+        "u.s",
+        "u.n",
+        "n",
+        "u.k",
+        "e.g",
+        "i.e",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "approx",
+        "est",
+        "dept",
+    ]
+)
+_BOUNDARY = re.compile(r"[.!?][\"'\u2019\u201d)\]]*\s+(?=[\"'\u2018\u201c(\[]?[A-Z0-9])")
+_CLAUSE = re.compile(
+    r"(?:;|,?\s+\bbut\b|,?\s+\bhowever\b,?|,?\s+\balthough\b|,?\s+\bthough\b|"
+    r",?\s+\bwhile\b|,?\s+\bwhereas\b|,?\s+\beven as\b|,?\s+\bdespite\b|,?\s+\byet\b)"
+)  # runs on normalised (lower-case) text
+
+_MARKERS = (";", "but", "however", "though", "while", "whereas", "even as", "despite", "yet")
+
+
+def normalise(text: str) -> str:
+    """Lower-case ``text``, fold diacritics and straighten typographic punctuation."""
+    text = text.translate(_PUNCT)
+    if text.isascii():  # the common case: nothing to fold
+        return text.lower()
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return folded.lower()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split ``text`` into sentences, each a verbatim, stripped slice of the input."""
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        candidate = text[start : match.start() + 1]
+        last_word = candidate.rsplit(None, 1)[-1].rstrip(".").lower() if candidate.strip() else ""
+        # "N. Korea", "U.S. officials", "No. 39": the period belongs to an abbreviation.
+        if last_word in _ABBREVIATIONS or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        piece = text[start : match.end()].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def split_clauses(sentence: str) -> list[tuple[str, bool]]:
+    """Split a normalised (lower-case) sentence at contrast markers.
+
+    Returns ``(clause, subordinate)`` pairs. A clause opened by "although", "though",
+    "while", "whereas", "even as" or "despite" is concessive (``subordinate=True``): it
+    concedes a point the main clause then outweighs. A clause opened by "but", "however" or
+    "yet" is the main point. A sentence that starts with a concessive marker ("Although X,
+    Y") marks its first clause subordinate.
+    """
+    if not any(marker in sentence for marker in _MARKERS):
+        return [(sentence, False)]
+    parts: list[tuple[str, bool]] = []
+    pos = 0
+    pending_sub = bool(re.match(r"\s*(although|though|while|whereas|even as|despite)\b", sentence))
+    for match in _CLAUSE.finditer(sentence):
+        if match.start() == 0:
+            continue
+        parts.append((sentence[pos : match.start()], pending_sub))
+        marker = match.group(0).strip(" ,;").lower()
+        pending_sub = marker in {"although", "though", "while", "whereas", "even as", "despite"}
+        pos = match.end()
+    parts.append((sentence[pos:], pending_sub))
+    if parts and parts[0][1] and "," in parts[0][0]:
+        # "Although X, Y": the concession ends at the comma; Y is the main clause.
+        head, _, rest = parts[0][0].partition(",")
+        parts[0:1] = [(head, True), (rest, False)]
+    return [(c, s) for c, s in parts if c.strip()]

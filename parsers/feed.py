@@ -1,0 +1,80 @@
+"""RSS and Atom feeds to entry references (feedparser)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from parsers.base import EntryRef, FeedMalformed, FetchedPage
+from parsers.html import collapse_ws, make_soup, text_of
+
+MAX_ENTRIES = 5_000
+_HTML_START = (b"<!doctype html", b"<html")
+
+
+def _first_date(entry: Any, *keys: str) -> datetime | None:
+    # feedparser normalises every date it understands to a UTC struct_time.
+    for key in keys:
+        # dict.get, not entry.get: feedparser's own lookup maps a missing updated_parsed to
+        # published_parsed (with a deprecation warning), and "updated" must mean updated.
+        parsed: time.struct_time | None = dict.get(entry, key)
+        if parsed is not None:
+            return datetime(*parsed[:6], tzinfo=UTC)
+    return None
+
+
+def _text(value: object) -> str | None:
+    """Feed titles and summaries often carry HTML; keep only their text."""
+    if not isinstance(value, str):
+        return None
+    if "<" in value:
+        return text_of(make_soup(value)) or None
+    return collapse_ws(value) or None
+
+
+def parse_feed(page: FetchedPage) -> list[EntryRef]:
+    """The entries of an RSS or Atom feed, in document order, at most 5,000.
+
+    Links are made absolute against ``page.url``; dates are UTC-aware. Raises FeedMalformed
+    for an empty body, an HTML page or anything feedparser cannot read as a feed; a valid feed
+    with no items returns ``[]``.
+    """
+    body = page.body.lstrip()
+    if not body:
+        raise FeedMalformed(f"empty feed body from {page.url}")
+    if body[:20].lower().startswith(_HTML_START):
+        raise FeedMalformed(f"expected a feed, got an HTML page from {page.url}")
+    # Bytes, never a URL: given a string that looks like a URL, feedparser would fetch it.
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    entries = parsed.get("entries", [])
+    if not parsed.get("version") and not entries:
+        problem = parsed.get("bozo_exception") or "not RSS or Atom"
+        raise FeedMalformed(f"not a feed ({problem}) from {page.url}")
+
+    refs: list[EntryRef] = []
+    for entry in entries[:MAX_ENTRIES]:
+        link = entry.get("link") or entry.get("id")
+        if not isinstance(link, str) or not link.strip():
+            continue
+        url = urljoin(page.url, link.strip())
+        if not url.startswith(("http://", "https://")):
+            continue
+        refs.append(
+            EntryRef(
+                url=url,
+                title=_text(entry.get("title")),
+                published=_first_date(
+                    entry, "published_parsed", "updated_parsed", "created_parsed"
+                ),
+                updated=_first_date(entry, "updated_parsed"),
+                summary=_text(entry.get("summary")),
+            )
+        )
+    if parsed.get("bozo") and not refs:
+        # A broken document whose partial parse yields no usable entry is malformed, not empty.
+        raise FeedMalformed(f"malformed feed ({parsed.get('bozo_exception')}) from {page.url}")
+    return refs

@@ -1,0 +1,69 @@
+"""URL canonicalisation: one spelling per article, so storage can key on it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+# Click and campaign trackers that never change the document served.
+_TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "mkt_tok",
+        "ref_src",
+        "spm",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "hsa_")
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in _TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
+
+
+def canonicalize_url(url: str) -> str:
+    """Return ``url`` in canonical form.
+
+    Lower-cases scheme and host, drops the default port, the fragment and tracking parameters
+    (``utm_*``, ``fbclid``, ``gclid``...), sorts the remaining query parameters and strips a
+    trailing slash except on the root path. Path case and percent-escapes are kept: servers
+    treat them as significant.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port
+    netloc = host
+    if parts.username is not None:
+        userinfo = parts.username
+        if parts.password is not None:
+            userinfo += f":{parts.password}"
+        netloc = f"{userinfo}@{netloc}"
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc += f":{port}"
+
+    path = parts.path or "/"
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+
+    params = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if not _is_tracking(name)
+    ]
+    params.sort()
+    query = urlencode(params, quote_via=quote, safe="/:@,")
+    return urlunsplit((scheme, netloc, path, query, ""))

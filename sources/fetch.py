@@ -1,0 +1,162 @@
+"""One HTTP GET with conditional headers, a size cap and typed errors.
+
+Retries are not done here: the Prefect task that calls :func:`fetch` owns them. Redirects are
+followed here, one hop at a time, so that every hop's scheme can be checked (no ``file://`` or
+other non-HTTP targets, whatever client is passed in) and the hop count capped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import httpx
+
+from parsers.base import FetchedPage
+from sources.errors import FetchTimeout, PageTooLarge, SourceUnavailable
+
+MAX_REDIRECTS = 5
+_HTTP_SCHEMES = ("http", "https")
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """What one fetch returned. ``url`` is the URL asked for, ``final_url`` the one served."""
+
+    url: str
+    final_url: str
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    sha256: str
+    elapsed: float  # seconds, redirects included
+
+    @property
+    def not_modified(self) -> bool:
+        """True for a 304 answer to a conditional request (the body is empty)."""
+        return self.status == 304
+
+    @property
+    def etag(self) -> str | None:
+        """The ETag to send back as If-None-Match next time."""
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        """The Last-Modified value to send back as If-Modified-Since next time."""
+        return self.headers.get("last-modified")
+
+    @property
+    def content_type(self) -> str | None:
+        """The raw Content-Type header (charset included)."""
+        return self.headers.get("content-type")
+
+
+def make_client(
+    *,
+    user_agent: str,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """An HTTP client that identifies itself, times out and follows at most 5 redirects.
+
+    ``transport`` is for tests (``httpx.MockTransport``); production leaves it None.
+    """
+    return httpx.Client(
+        headers={"User-Agent": user_agent},
+        timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+        follow_redirects=True,
+        max_redirects=MAX_REDIRECTS,
+        transport=transport,
+    )
+
+
+def _check_scheme(url: httpx.URL, requested: str) -> None:
+    if url.scheme not in _HTTP_SCHEMES:
+        raise SourceUnavailable(requested, f"refusing non-HTTP URL {url}")
+
+
+def _read_capped(response: httpx.Response, requested: str, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise PageTooLarge(requested, f"body of {declared} bytes exceeds {max_bytes}")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            raise PageTooLarge(requested, f"body exceeds {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _send(
+    client: httpx.Client, request: httpx.Request, requested: str, max_bytes: int
+) -> tuple[httpx.Response, bytes]:
+    """Send ``request``, following redirects hop by hop; return the last response and body."""
+    seen: set[str] = set()
+    for _hop in range(MAX_REDIRECTS + 1):
+        _check_scheme(request.url, requested)
+        seen.add(str(request.url))
+        response = client.send(request, stream=True, follow_redirects=False)
+        try:
+            next_request = response.next_request
+            if next_request is None:
+                if response.status_code >= 400 or response.status_code == 304:
+                    return response, b""
+                return response, _read_capped(response, requested, max_bytes)
+        finally:
+            response.close()
+        if str(next_request.url) in seen:
+            raise SourceUnavailable(requested, f"redirect loop at {next_request.url}")
+        request = next_request
+    raise SourceUnavailable(requested, f"more than {MAX_REDIRECTS} redirects")
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    max_bytes: int,
+) -> FetchResult:
+    """GET ``url``, conditionally when ``etag``/``last_modified`` are given.
+
+    Returns a FetchResult (a 304 has an empty body). Raises FetchTimeout on a connect or read
+    timeout; SourceUnavailable for connection/DNS errors, redirect loops, more than 5
+    redirects, non-HTTP(S) redirect targets and HTTP status >= 400 (the message names the
+    status); PageTooLarge as soon as the streamed body passes ``max_bytes``.
+    """
+    headers: dict[str, str] = {}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    started = time.monotonic()
+    try:
+        request = client.build_request("GET", url, headers=headers)
+        response, body = _send(client, request, url, max_bytes)
+    except httpx.TimeoutException as exc:
+        raise FetchTimeout(url, f"timed out: {type(exc).__name__}") from exc
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise SourceUnavailable(url, f"{type(exc).__name__}: {exc}") from exc
+    elapsed = time.monotonic() - started
+
+    if response.status_code >= 400:
+        raise SourceUnavailable(url, f"HTTP {response.status_code} {response.reason_phrase}")
+    return FetchResult(
+        url=url,
+        final_url=str(response.url),
+        status=response.status_code,
+        headers={name.lower(): value for name, value in response.headers.items()},
+        body=body,
+        sha256=hashlib.sha256(body).hexdigest(),
+        elapsed=elapsed,
+    )
+
+
+def to_page(result: FetchResult) -> FetchedPage:
+    """The parser's view of a fetch: final URL, body and Content-Type."""
+    return FetchedPage(url=result.final_url, body=result.body, content_type=result.content_type)

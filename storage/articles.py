@@ -1,0 +1,182 @@
+"""Articles by canonical URL, with a revision (and a text diff) each time the content changes."""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from parsers.base import ParsedArticle
+from storage.enums import ArticleOutcome
+from storage.models import Article, ArticleRevision
+from storage.types import as_utc
+
+__all__ = [
+    "ArticleOutcome",
+    "UpsertResult",
+    "content_hash",
+    "known_urls",
+    "latest_revision",
+    "text_diff",
+    "upsert_article",
+]
+
+# Keeps IN (...) lists well under every backend's bound-parameter limit.
+_IN_CHUNK = 500
+
+
+@dataclass
+class UpsertResult:
+    """What ``upsert_article`` did; ``revision`` is the article's latest revision."""
+
+    article: Article
+    outcome: ArticleOutcome
+    revision: ArticleRevision
+
+
+def content_hash(title: str, text: str) -> str:
+    """sha256 of an article's title and text: equal hashes mean nothing worth a revision."""
+    return hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()
+
+
+def text_diff(
+    *, old_title: str, old_text: str, new_title: str, new_text: str, old_no: int, new_no: int
+) -> str:
+    """Unified diff between two revisions; the title is the first line, so its change shows."""
+    old = [f"Title: {old_title}", "", *old_text.splitlines()]
+    new = [f"Title: {new_title}", "", *new_text.splitlines()]
+    lines = difflib.unified_diff(
+        old, new, fromfile=f"revision {old_no}", tofile=f"revision {new_no}", lineterm=""
+    )
+    return "\n".join(lines)
+
+
+def upsert_article(
+    *,
+    session: Session,
+    parsed: ParsedArticle,
+    source: str,
+    outlet: str,
+    historical: bool = False,
+    now: datetime | None = None,
+) -> UpsertResult:
+    """Store ``parsed`` under its canonical URL: new, unchanged (seen again) or changed.
+
+    ``historical`` is fixed when the article is first stored: a backfilled article seen again
+    by monitoring is still old news, and a monitored one found again by a backfill is not.
+    Flushes, never commits.
+    """
+    at = as_utc(now, what="now")
+    published = as_utc(parsed.published, what="published") if parsed.published else None
+    digest = content_hash(parsed.title, parsed.text)
+    article = session.exec(select(Article).where(Article.url == parsed.url)).first()
+
+    if article is None:
+        article = Article(
+            url=parsed.url,
+            source=source,
+            outlet=outlet,
+            title=parsed.title,
+            published_at=published,
+            authors=list(parsed.authors),
+            text=parsed.text,
+            historical=historical,
+            content_hash=digest,
+            first_seen_at=at,
+            last_seen_at=at,
+            revision_count=1,
+        )
+        session.add(article)
+        session.flush()
+        revision = _add_revision(session, article, revision_no=1, diff="", at=at)
+        return UpsertResult(article, ArticleOutcome.NEW, revision)
+
+    article.last_seen_at = at
+    if article.published_at is None and published is not None:
+        article.published_at = published
+    if parsed.authors and not article.authors:
+        article.authors = list(parsed.authors)
+
+    if article.content_hash == digest:
+        session.add(article)
+        session.flush()
+        return UpsertResult(article, ArticleOutcome.UNCHANGED, latest_revision(session, article))
+
+    new_no = article.revision_count + 1
+    diff = text_diff(
+        old_title=article.title,
+        old_text=article.text,
+        new_title=parsed.title,
+        new_text=parsed.text,
+        old_no=article.revision_count,
+        new_no=new_no,
+    )
+    article.title = parsed.title
+    article.text = parsed.text
+    article.content_hash = digest
+    article.revision_count = new_no
+    if published is not None:
+        article.published_at = published
+    session.add(article)
+    revision = _add_revision(session, article, revision_no=new_no, diff=diff, at=at)
+    return UpsertResult(article, ArticleOutcome.CHANGED, revision)
+
+
+def latest_revision(session: Session, article: Article) -> ArticleRevision:
+    """The article's newest revision (every stored article has at least one)."""
+    stmt = (
+        select(ArticleRevision)
+        .where(ArticleRevision.article_id == article.id)
+        .order_by(col(ArticleRevision.revision_no).desc())
+        .limit(1)
+    )
+    return session.exec(stmt).one()
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """What a listing pass needs to know about a stored article to decide on a re-fetch."""
+
+    title: str
+    last_seen_at: datetime
+
+
+def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownArticle]:
+    """The stored articles among ``urls``, by URL, in one query per chunk of URLs."""
+    wanted = list(dict.fromkeys(urls))
+    found: dict[str, KnownArticle] = {}
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        stmt = select(Article.url, Article.title, Article.last_seen_at).where(
+            col(Article.url).in_(chunk)
+        )
+        for url, title, last_seen in session.exec(stmt):
+            found[url] = KnownArticle(title=title, last_seen_at=last_seen)
+    return found
+
+
+def known_urls(*, session: Session, urls: Iterable[str]) -> set[str]:
+    """The subset of ``urls`` already stored as articles (to skip fetching them again)."""
+    return set(known_articles(session=session, urls=urls))
+
+
+def _add_revision(
+    session: Session, article: Article, *, revision_no: int, diff: str, at: datetime
+) -> ArticleRevision:
+    assert article.id is not None  # flushed by the caller
+    revision = ArticleRevision(
+        article_id=article.id,
+        revision_no=revision_no,
+        content_hash=article.content_hash,
+        title=article.title,
+        text=article.text,
+        diff=diff,
+        created_at=at,
+    )
+    session.add(revision)
+    session.flush()
+    return revision

@@ -1,0 +1,192 @@
+"""The language cases: negation, contrast, persistence, hedges, the actor, spellings."""
+
+from __future__ import annotations
+
+from classify.baseline import Trend
+from classify.rules import CLASSIFIER_VERSION, RuleClassifier, item_relation, relation_to
+from classify.types import (
+    Assessment,
+    ClassifierInput,
+    DimensionSignal,
+    Direction,
+    Relation,
+)
+
+
+def _assess(classifier: RuleClassifier, text: str, title: str = "") -> Assessment:
+    return classifier.assess(ClassifierInput(id="x", title=title, text=text))
+
+
+def _signal(assessment: Assessment, dimension: str) -> DimensionSignal:
+    found = [s for s in assessment.signals if s.dimension == dimension]
+    assert found, f"no {dimension} signal in {assessment.dimensions}"
+    return found[0]
+
+
+def test_granted_trade_authority_departs_from_centralising_baseline(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea has granted independent trade authority to major trading companies. "
+        "Negotiation teams of up to ten members may now travel abroad.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    assert a.relation is Relation.DEPARTS
+    authority = _signal(a, "trade_authority")
+    assert authority.direction is Direction.LOOSENING
+    assert authority.relation is Relation.DEPARTS
+    assert authority.baseline_stance == "centralizing"
+    assert authority.reported_stance == "decentralizing"
+    assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
+    assert a.baseline_version == "2024.1" and a.classifier_version == CLASSIFIER_VERSION
+
+
+def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "In North Korea, lower-level companies still cannot trade independently. "
+        "They still cannot trade on their own, a source in Sinuiju said.",
+    )
+    authority = _signal(a, "trade_authority")
+    assert authority.direction is Direction.REAFFIRMATION
+    assert authority.relation is Relation.CONFIRMS
+    assert any(c.startswith("not ") for ev in authority.evidence for c in ev.cues)
+
+
+def test_persisting_surveillance_confirms_state_oversight(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Pyongyang eased some rules for trading companies. However, surveillance of trade "
+        "officials by security agencies remains intense and oversight continues.",
+    )
+    oversight = _signal(a, "state_oversight")
+    assert oversight.direction is Direction.REAFFIRMATION
+    assert oversight.relation is Relation.CONFIRMS
+
+
+def test_foreign_customs_crackdown_is_not_a_dprk_tightening(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "Chinese customs have stepped up inspections of cargo bound for North Korea. "
+        "China's customs authorities also tightened border checks at Dandong.",
+    )
+    assert not a.relevant
+    assert a.relation is Relation.UNRELATED and a.direction is Direction.NONE
+
+
+def test_dprk_action_in_the_same_item_still_counts(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Chinese customs have stepped up inspections of cargo bound for North Korea. "
+        "North Korean authorities sealed the border at Hyesan and arrested smugglers.",
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.TIGHTENING
+    assert all("Chinese customs" not in ev.sentence for ev in border.evidence)
+
+
+def test_another_countrys_trade_measure_is_unrelated(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "South Korea's trade ministry tightened export controls on Russia and banned "
+        "shipments of machine tools.",
+    )
+    assert not a.relevant and a.relation is Relation.UNRELATED
+
+
+def test_dprk_without_trade_content_is_unrelated(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea fired two ballistic missiles into the sea, Seoul's military said. "
+        "Kim Jong Un watched the launch.",
+    )
+    assert not a.relevant
+
+
+def test_spellings_of_places_and_the_country(classifier: RuleClassifier) -> None:
+    for text in (
+        "Customs in Sinŭiju reopened and trucks crossed the bridge from Dandong.",
+        "The North reopened the customs post and trucks crossed into Rajin-Sonbong.",
+        "N. Korea reopened customs and trucks crossed the bridge.",
+    ):
+        a = _assess(classifier, text)
+        assert a.relevant, text
+        assert _signal(a, "border_customs").direction is Direction.LOOSENING, text
+
+
+def test_concession_weighs_less_than_the_main_clause(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Although North Korea reopened the border to some freight, the authorities cracked "
+        "down on smuggling and arrested smugglers at the border.",
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.TIGHTENING
+
+
+def test_mixed_item_keeps_both_signals(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea granted trading rights to ministry firms. "
+        "At the same time the Ministry of State Security intensified surveillance of "
+        "trade officials abroad.",
+    )
+    assert _signal(a, "trade_authority").direction is Direction.LOOSENING
+    assert _signal(a, "state_oversight").direction is Direction.TIGHTENING
+    assert a.relation is Relation.DEPARTS  # departures are listed first in the digest
+
+
+def test_restatement_is_a_reaffirmation(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "The Rodong Sinmun urged self-reliance and an independent national economy, "
+        "saying the DPRK would defeat sanctions with its own resources.",
+    )
+    assert a.direction is Direction.REAFFIRMATION and a.relation is Relation.CONFIRMS
+
+
+def test_evidence_sentences_are_verbatim(classifier: RuleClassifier) -> None:
+    text = (
+        "Trade between China and North Korea rose 40 percent, according to figures. "
+        "Pyongyang’s customs at Sinŭiju reopened on Monday."
+    )
+    a = _assess(classifier, text, title="Trade rebounds")
+    assert a.evidence
+    for sentence in a.evidence:
+        assert sentence in text or sentence == "Trade rebounds"
+
+
+def test_hedged_claim_scores_lower(classifier: RuleClassifier) -> None:
+    plain = _assess(
+        classifier, "North Korea sealed the border with China. Smugglers were arrested."
+    )
+    hedged = _assess(
+        classifier,
+        "North Korea may have sealed the border with China. Smugglers were reportedly arrested.",
+    )
+    assert plain.relevant and hedged.relevant
+    plain_score = sum(s.score for s in plain.signals)
+    hedged_score = sum(s.score for s in hedged.signals)
+    assert hedged_score < plain_score
+
+
+def test_confidence_is_a_probability(classifier: RuleClassifier) -> None:
+    for text in ("North Korea sealed the border and arrested smugglers.", "Nothing here."):
+        a = _assess(classifier, text)
+        assert 0.0 <= a.confidence <= 1.0
+
+
+def test_relation_rules() -> None:
+    assert relation_to(Trend.TIGHTENING, Direction.LOOSENING) is Relation.DEPARTS
+    assert relation_to(Trend.TIGHTENING, Direction.TIGHTENING) is Relation.CONFIRMS
+    assert relation_to(Trend.LOOSENING, Direction.REAFFIRMATION) is Relation.CONFIRMS
+    assert relation_to(Trend.STEADY, Direction.TIGHTENING) is Relation.DEPARTS
+    assert relation_to(None, Direction.LOOSENING) is Relation.NEW
+    new = DimensionSignal("tourism", Direction.LOOSENING, Relation.NEW, (), 1.0)
+    confirms = DimensionSignal("x", Direction.TIGHTENING, Relation.CONFIRMS, (), 1.0)
+    assert item_relation((new,)) is Relation.NEW
+    assert item_relation((new, confirms)) is Relation.CONFIRMS
+    assert item_relation(()) is Relation.UNRELATED

@@ -1,0 +1,96 @@
+"""Builders for storage tests: articles, verdicts and a baseline written for these tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from classify.baseline import Baseline
+from classify.types import Assessment as Verdict
+from classify.types import DimensionSignal, Direction, Evidence, Relation
+from parsers.base import ParsedArticle
+
+T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+CLASSIFIER = "rules-1"
+
+
+def at(hours: float) -> datetime:
+    """``hours`` after T0."""
+    return T0 + timedelta(hours=hours)
+
+
+def parsed(
+    url: str = "https://example.org/news/2025/03/border-trade",
+    title: str = "Customs post at Sinuiju reopens for licensed traders",
+    text: str = (
+        "Officials said the customs post would handle cargo from licensed trading companies.\n\n"
+        "Traders in the border city described longer inspection queues than last year."
+    ),
+    published: datetime | None = T0 - timedelta(days=1),
+) -> ParsedArticle:
+    return ParsedArticle(
+        url=url, title=title, text=text, published=published, authors=("Staff reporter",)
+    )
+
+
+def departing_signal(
+    dimension: str = "trade_authority",
+    direction: Direction = Direction.LOOSENING,
+    score: float = 2.0,
+) -> DimensionSignal:
+    return DimensionSignal(
+        dimension=dimension,
+        direction=direction,
+        relation=Relation.DEPARTS,
+        evidence=(
+            Evidence(
+                sentence="Provincial trading companies may now sign contracts directly.",
+                cues=("sign contracts directly", "provincial trading companies"),
+            ),
+        ),
+        score=score,
+        baseline_stance="centralizing",
+        reported_stance="delegating to provinces",
+    )
+
+
+def verdict(
+    *signals: DimensionSignal,
+    baseline_version: str = "2025.1",
+    classifier_version: str = CLASSIFIER,
+    confidence: float = 0.7,
+) -> Verdict:
+    relation = Relation.DEPARTS if signals else Relation.UNRELATED
+    return Verdict(
+        relevant=bool(signals),
+        direction=signals[0].direction if signals else Direction.NONE,
+        relation=relation,
+        confidence=confidence,
+        baseline_version=baseline_version,
+        classifier_version=classifier_version,
+        signals=signals,
+    )
+
+
+def baseline(
+    version: str = "2025.1", statement: str = "Trade licences are recentralized."
+) -> Baseline:
+    return Baseline.model_validate(
+        {
+            "version": version,
+            "as_of": date(2025, 1, 15),
+            "title": "DPRK foreign-trade policy (test)",
+            "dimensions": [
+                {
+                    "id": "trade_authority",
+                    "title": "Who may trade",
+                    "stance": "centralizing",
+                    "trend": "tightening",
+                    "statement": statement,
+                    "citations": [{"outlet": "Test Analysis", "title": "A test citation"}],
+                    "cues": {"topic": ["trading compan(y|ies)"], "loosening": ["directly"]},
+                    "loosened_stance": "licences delegated to provinces",
+                    "tightened_stance": "licences held by the centre",
+                }
+            ],
+        }
+    )

@@ -1,0 +1,114 @@
+"""Articles: new, unchanged, changed with a revision and a diff; known URLs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlmodel import Session, col, select
+
+from storage.articles import content_hash, known_urls, upsert_article
+from storage.enums import ArticleOutcome
+from storage.models import Article, ArticleRevision
+from tests.storage.helpers import T0, at, parsed
+
+
+def test_new_article_gets_revision_one(session: Session) -> None:
+    result = upsert_article(
+        session=session, parsed=parsed(), source="dailynk", outlet="Daily NK", now=T0
+    )
+    session.commit()
+
+    assert result.outcome is ArticleOutcome.NEW
+    article = session.exec(select(Article)).one()
+    assert article.id == result.article.id
+    assert article.source == "dailynk" and article.outlet == "Daily NK"
+    assert article.authors == ["Staff reporter"]
+    assert article.first_seen_at == T0 == article.last_seen_at
+    assert article.published_at == T0 - timedelta(days=1)
+    assert article.revision_count == 1
+    assert article.content_hash == content_hash(parsed().title, parsed().text)
+    assert result.revision.revision_no == 1
+    assert result.revision.diff == ""
+    assert result.revision.article_id == article.id
+
+
+def test_same_content_is_unchanged_and_bumps_last_seen(session: Session) -> None:
+    upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
+    session.commit()
+    again = upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=at(6))
+    session.commit()
+
+    assert again.outcome is ArticleOutcome.UNCHANGED
+    assert again.article.last_seen_at == at(6)
+    assert again.article.first_seen_at == T0
+    assert again.revision.revision_no == 1
+    assert len(session.exec(select(ArticleRevision)).all()) == 1
+
+
+def test_changed_content_adds_a_revision_with_a_diff(session: Session) -> None:
+    first = parsed()
+    upsert_article(session=session, parsed=first, source="s", outlet="o", now=T0)
+    session.commit()
+    edited = parsed(
+        title="Customs post at Sinuiju reopens for all state traders",
+        text=first.text.replace("longer inspection queues", "shorter inspection queues"),
+    )
+    result = upsert_article(session=session, parsed=edited, source="s", outlet="o", now=at(2))
+    session.commit()
+
+    assert result.outcome is ArticleOutcome.CHANGED
+    assert result.revision.revision_no == 2
+    assert result.article.revision_count == 2
+    assert result.article.title == edited.title
+    assert result.article.text == edited.text
+    diff = result.revision.diff
+    assert "--- revision 1" in diff and "+++ revision 2" in diff
+    assert "-Title: Customs post at Sinuiju reopens for licensed traders" in diff
+    assert "+Title: Customs post at Sinuiju reopens for all state traders" in diff
+    assert "-Traders in the border city described longer inspection queues" in diff
+    assert "+Traders in the border city described shorter inspection queues" in diff
+    revs = session.exec(select(ArticleRevision).order_by(col(ArticleRevision.revision_no))).all()
+    assert [r.revision_no for r in revs] == [1, 2]
+    assert revs[0].text == first.text  # the old content is kept
+
+
+def test_historical_is_fixed_at_first_sight(session: Session) -> None:
+    upsert_article(
+        session=session, parsed=parsed(), source="s", outlet="o", historical=True, now=T0
+    )
+    result = upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=at(1))
+    assert result.article.historical is True
+
+
+def test_published_time_is_stored_in_utc(session: Session) -> None:
+    kst = timezone(timedelta(hours=9))
+    item = parsed(published=datetime(2025, 3, 9, 9, 0, tzinfo=kst))
+    upsert_article(session=session, parsed=item, source="s", outlet="o", now=T0)
+    session.commit()
+    session.expire_all()
+    article = session.exec(select(Article)).one()
+    assert article.published_at == datetime(2025, 3, 9, 0, 0, tzinfo=UTC)
+    assert article.published_at is not None and article.published_at.tzinfo is not None
+
+
+def test_naive_published_time_is_refused(session: Session) -> None:
+    item = parsed(published=datetime(2025, 3, 9, 9, 0))
+    with pytest.raises(ValueError, match="published"):
+        upsert_article(session=session, parsed=item, source="s", outlet="o", now=T0)
+
+
+def test_known_urls_returns_only_stored_ones(session: Session) -> None:
+    stored = [f"https://example.org/a/{i}" for i in range(3)]
+    for url in stored:
+        upsert_article(session=session, parsed=parsed(url=url), source="s", outlet="o", now=T0)
+    session.commit()
+    asked = [*stored[:2], "https://example.org/unknown", stored[0]]
+    assert known_urls(session=session, urls=asked) == set(stored[:2])
+    assert known_urls(session=session, urls=[]) == set()
+
+
+def test_known_urls_handles_long_lists(session: Session) -> None:
+    upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
+    asked = [f"https://example.org/x/{i}" for i in range(1200)] + [parsed().url]
+    assert known_urls(session=session, urls=iter(asked)) == {parsed().url}

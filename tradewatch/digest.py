@@ -1,0 +1,311 @@
+"""Composing a digest from what is stored, writing it to files, and delivering it.
+
+Departures come first (grouped by dimension, ranked by how many outlets reported them), then
+confirmations, new dimensions, source health and revisions. An empty window still yields a
+short heartbeat so that silence is never ambiguous.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlmodel import Session
+
+from classify.baseline import Baseline
+from notify.channels import DeliveryError, channel_key, redact_url, send
+from notify.content import (
+    DepartureGroup,
+    DigestContent,
+    DigestItem,
+    DigestSummary,
+    EvidenceQuote,
+    RevisionNote,
+    SourceHealthNote,
+    word_diff,
+)
+from notify.render import render_html, render_markdown, render_text
+from storage.deliveries import due_deliveries, ensure_deliveries, mark_failed, mark_sent
+from storage.digests import last_digest, save_digest
+from storage.queries import (
+    ItemView,
+    SignalView,
+    policy_changes,
+    revisions,
+    source_events,
+    status_report,
+    window_items,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WINDOW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DigestOutcome:
+    """What a digest run produced and delivered."""
+
+    digest_id: int
+    title: str
+    markdown: str
+    paths: tuple[Path, ...]
+    summary: DigestSummary
+    sent: int
+    failed: int
+
+
+def default_window(
+    session: Session, *, kind: str, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """Since the end of the last digest of this kind (or one day), until now."""
+    end = now or datetime.now(UTC)
+    previous = last_digest(session=session, kind=kind)
+    start = previous.window_end if previous is not None else end - DEFAULT_WINDOW
+    return start, end
+
+
+def _quote(sig: SignalView) -> tuple[EvidenceQuote, ...]:
+    return tuple(
+        EvidenceQuote(sentence=str(ev["sentence"]), cues=tuple(ev.get("cues", ())))
+        for ev in sig.evidence
+    )
+
+
+def _item(
+    view: ItemView, sig: SignalView | None, baseline: Baseline, corroboration: int = 1
+) -> DigestItem:
+    dim = baseline.dimension(sig.dimension) if sig else None
+    others = tuple(
+        f"{s.dimension}: {s.direction} ({s.relation})" for s in view.signals if s is not sig
+    )
+    return DigestItem(
+        title=view.title,
+        url=view.url,
+        outlet=view.outlet,
+        published=view.published_at,
+        dimension=sig.dimension if sig else None,
+        dimension_title=dim.title if dim else (sig.dimension if sig else None),
+        direction=str(sig.direction if sig else view.direction),
+        relation=str(sig.relation if sig else view.relation),
+        confidence=view.confidence,
+        evidence=_quote(sig) if sig else (),
+        corroboration=corroboration,
+        historical=view.historical,
+        other_signals=others,
+    )
+
+
+def build_content(
+    session: Session,
+    *,
+    baseline: Baseline,
+    start: datetime,
+    end: datetime,
+    include_historical: bool = False,
+    title: str | None = None,
+    now: datetime | None = None,
+) -> DigestContent:
+    """Read the window's verdicts and events and arrange them for the reader."""
+    items = window_items(
+        session=session, start=start, end=end, include_historical=include_historical
+    )
+    changes = {pc.id: pc for pc in policy_changes(session=session, status=None)}
+
+    groups: dict[str, list[tuple[ItemView, SignalView]]] = defaultdict(list)
+    confirmations: list[DigestItem] = []
+    new_items: list[DigestItem] = []
+    for view in items:
+        if not view.relevant:
+            continue
+        departing = [s for s in view.signals if s.relation == "departs"]
+        for sig in departing:
+            groups[sig.dimension].append((view, sig))
+        if departing:
+            continue
+        strongest = max(view.signals, key=lambda s: s.score, default=None)
+        if view.relation == "new":
+            new_items.append(_item(view, strongest, baseline))
+        elif view.relation == "confirms":
+            confirmations.append(_item(view, strongest, baseline))
+
+    departures: list[DepartureGroup] = []
+    for dimension, members in groups.items():
+        dim = baseline.dimension(dimension)
+        outlets = {
+            o
+            for view, _sig in members
+            for pc_id in view.policy_change_ids
+            if (pc := changes.get(pc_id)) is not None and pc.dimension == dimension
+            for o in pc.outlets
+        } or {view.outlet for view, _sig in members}
+        first_sig = members[0][1]
+        departures.append(
+            DepartureGroup(
+                dimension=dimension,
+                dimension_title=dim.title if dim else dimension,
+                baseline_stance=dim.stance if dim else "(not in baseline)",
+                baseline_statement=dim.statement if dim else "",
+                reported_stance=first_sig.reported_stance or first_sig.direction,
+                direction=str(first_sig.direction),
+                corroboration=len(outlets),
+                items=tuple(
+                    _item(view, sig, baseline, corroboration=len(outlets))
+                    for view, sig in sorted(members, key=lambda m: -m[0].confidence)
+                ),
+            )
+        )
+    # Most corroborated first; among equals, the dimension with the strongest signal.
+    strength = {dim: max(sig.score for _view, sig in members) for dim, members in groups.items()}
+    departures.sort(key=lambda g: (-g.corroboration, -strength[g.dimension]))
+
+    health = [
+        SourceHealthNote(source=e.source, kind=e.kind, detail=e.detail, at=e.at)
+        for e in source_events(session=session, start=start, end=end)
+    ]
+    status = status_report(session=session)
+    sources = status["sources"]
+    healthy = sum(1 for s in sources.values() if s["healthy"])
+    noted = {h.source for h in health}
+    for name, info in sorted(sources.items()):
+        if info["consecutive_failures"] and name not in noted:
+            health.append(
+                SourceHealthNote(
+                    source=name,
+                    kind="error",
+                    detail=f"{info['last_error_kind']}: {info['last_error']}",
+                    at=None,
+                )
+            )
+
+    revision_notes = [
+        RevisionNote(
+            title=r.title,
+            url=r.url,
+            revision_no=r.revision_no,
+            word_diff=word_diff(r.previous_text, r.text),
+        )
+        for r in revisions(session=session, start=start, end=end)
+    ]
+
+    summary = DigestSummary(
+        departures=len({item.url for g in departures for item in g.items}),
+        confirmations=len(confirmations),
+        new_items=len(new_items),
+        sources_healthy=healthy,
+        sources_unhealthy=len(sources) - healthy,
+    )
+    return DigestContent(
+        title=title or f"tradewatch digest {start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M} UTC",
+        window_start=start,
+        window_end=end,
+        generated_at=now or datetime.now(UTC),
+        baseline_version=baseline.version,
+        summary=summary,
+        departures=tuple(departures),
+        confirmations=tuple(confirmations),
+        new_items=tuple(new_items),
+        source_health=tuple(health),
+        revisions=tuple(revision_notes),
+    )
+
+
+def write_files(
+    content: DigestContent, *, directory: Path, kind: str, templates_dir: Path | None
+) -> tuple[str, str, str, tuple[Path, ...]]:
+    """Render the three formats and write them; returns (markdown, html, text, paths)."""
+    markdown = render_markdown(content, templates_dir=templates_dir)
+    html = render_html(content, templates_dir=templates_dir)
+    text = render_text(content, templates_dir=templates_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    stem = f"digest-{kind}-{content.window_end:%Y%m%dT%H%M%S}"
+    paths = []
+    for suffix, body in ((".md", markdown), (".html", html), (".txt", text)):
+        path = directory / f"{stem}{suffix}"
+        path.write_text(body, encoding="utf-8")
+        paths.append(path)
+    return markdown, html, text, tuple(paths)
+
+
+def deliver_due(
+    session: Session, *, urls: list[str], now: datetime | None = None
+) -> tuple[int, int]:
+    """Send every due (pending or retry-due) delivery whose channel is still configured.
+
+    A delivery is marked sent only after its channel accepted it; a failure is recorded with
+    a redacted error and retried on a later run with backoff. Returns (sent, failed).
+    """
+    by_key = {channel_key(url): url for url in urls}
+    sent = failed = 0
+    for delivery in due_deliveries(session=session, now=now):
+        url = by_key.get(delivery.channel_key)
+        if url is None:
+            continue  # channel removed from settings; keep the row, send nothing
+        digest = delivery.digest
+        try:
+            send(
+                url,
+                title=digest.title,
+                markdown=digest.markdown,
+                html=digest.html,
+                text=digest.text,
+            )
+        except DeliveryError as exc:
+            mark_failed(session=session, delivery=delivery, error=str(exc), now=now)
+            failed += 1
+            log.warning("delivery to %s failed: %s", redact_url(url), exc)
+        else:
+            mark_sent(session=session, delivery=delivery, now=now)
+            sent += 1
+        session.commit()
+    return sent, failed
+
+
+def publish(
+    session: Session,
+    *,
+    content: DigestContent,
+    kind: str,
+    directory: Path,
+    urls: list[str],
+    templates_dir: Path | None = None,
+    deliver: bool = True,
+    now: datetime | None = None,
+) -> DigestOutcome:
+    """Write the digest, store it, queue one delivery per channel, and deliver what is due."""
+    markdown, html, text, paths = write_files(
+        content, directory=directory, kind=kind, templates_dir=templates_dir
+    )
+    digest = save_digest(
+        session=session,
+        kind=kind,
+        window_start=content.window_start,
+        window_end=content.window_end,
+        title=content.title,
+        markdown=markdown,
+        html=html,
+        text=text,
+        summary=vars(content.summary),
+        path=str(paths[0]),
+    )
+    if deliver:
+        ensure_deliveries(
+            session=session,
+            digest=digest,
+            channels=[(channel_key(u), redact_url(u)) for u in urls],
+        )
+    session.commit()
+    sent, failed = deliver_due(session, urls=urls, now=now) if deliver else (0, 0)
+    assert digest.id is not None
+    return DigestOutcome(
+        digest_id=digest.id,
+        title=content.title,
+        markdown=markdown,
+        paths=paths,
+        summary=content.summary,
+        sent=sent,
+        failed=failed,
+    )

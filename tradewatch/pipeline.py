@@ -1,0 +1,388 @@
+"""The per-source pipeline: fetch a listing, fetch new articles, parse, store, classify, record.
+
+Flows call these functions as tasks; nothing here knows about Prefect. Every outcome is a value
+(``SourceReport``), never an exception escaping the loop: a dead or malformed source costs that
+source one recorded failure, and the other sources go on.
+
+Each article is written in its own transaction (article, revision, assessment, signals, policy
+change together), so a crash loses at most the article being written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+
+import httpx
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from classify.baseline import Baseline, load_baseline
+from classify.rules import CLASSIFIER_VERSION, RuleClassifier
+from classify.types import ClassifierInput, Relation
+from parsers import get_parser
+from parsers.base import EntryRef, ParseError
+from parsers.feed import parse_feed
+from parsers.listing import parse_listing
+from parsers.sitemap import parse_sitemap
+from parsers.urls import canonicalize_url
+from sources.errors import FetchError
+from sources.fetch import FetchResult, fetch, make_client, to_page
+from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
+from storage.assessments import assessment_exists, record_assessment
+from storage.baselines import ensure_baseline_version
+from storage.db import get_engine, upgrade
+from storage.source_state import get_source_state, record_fetch_failure, record_fetch_success
+from tradewatch.settings import Settings
+from tradewatch.sources_config import SourceConfig, SourceKind
+
+log = logging.getLogger(__name__)
+
+MAX_CHILD_SITEMAPS = 50
+# A scheduled run arriving a little early should not skip a source that is due.
+_CADENCE_SLACK = timedelta(minutes=5)
+
+
+class SourceOutcome(StrEnum):
+    NEW = "new"  # at least one new article stored
+    CHANGED = "changed"  # listing changed; revisions but no new articles
+    UNCHANGED = "unchanged"  # listing fetched, nothing new
+    NOT_MODIFIED = "not_modified"  # 304, or same body hash
+    NOT_DUE = "not_due"  # skipped: fetched more recently than its cadence
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """A half-open window [start, end) of publication times, for backfill."""
+
+    start: datetime
+    end: datetime
+
+    def contains(self, when: datetime | None) -> bool:
+        return when is None or self.start <= when < self.end
+
+
+@dataclass
+class SourceReport:
+    """What one pass over one source did; counted, never raised."""
+
+    source: str
+    outcome: SourceOutcome = SourceOutcome.UNCHANGED
+    listed: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    skipped: int = 0  # outside the window, already known, or over the per-run cap
+    failed: int = 0  # article pages that could not be fetched or parsed
+    departures: int = 0
+    error_kind: str | None = None
+    error: str | None = None
+    article_errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PipelineContext:
+    """Everything a pass needs, built once per flow run."""
+
+    settings: Settings
+    engine: Engine
+    client: httpx.Client
+    baseline: Baseline
+    classifier: RuleClassifier
+
+
+def prepare_database(settings: Settings, *, baseline_file: Path | None = None) -> Baseline:
+    """Bring the schema to the latest migration and record the baseline version in use."""
+    path = baseline_file or settings.baseline_file
+    baseline = load_baseline(path)
+    url = settings.resolved_database_url
+    upgrade(url)
+    engine = get_engine(url)
+    try:
+        with Session(engine) as session:
+            ensure_baseline_version(session=session, baseline=baseline, source_path=str(path))
+            session.commit()
+    finally:
+        engine.dispose()
+    return baseline
+
+
+@contextmanager
+def open_pipeline(
+    settings: Settings, *, baseline_file: Path | None = None, migrate: bool = True
+) -> Iterator[PipelineContext]:
+    """Load the baseline, open the database and the HTTP client (migrating first unless a
+    flow already did it once for all its tasks)."""
+    path = baseline_file or settings.baseline_file
+    baseline = prepare_database(settings, baseline_file=path) if migrate else load_baseline(path)
+    engine = get_engine(settings.resolved_database_url)
+    client = make_client(user_agent=settings.user_agent, timeout=settings.http_timeout)
+    try:
+        yield PipelineContext(
+            settings=settings,
+            engine=engine,
+            client=client,
+            baseline=baseline,
+            classifier=RuleClassifier(baseline),
+        )
+    finally:
+        client.close()
+        engine.dispose()
+
+
+def is_due(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> bool:
+    """Whether the source's cadence (``fetch_every``) allows fetching it now."""
+    with Session(ctx.engine) as session:
+        state = get_source_state(session=session, name=source.name)
+        last = state.last_attempt_at
+        session.commit()
+    return last is None or now - last >= source.fetch_every - _CADENCE_SLACK
+
+
+def check_source(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    *,
+    window: DateWindow | None = None,
+    historical: bool = False,
+    force: bool = True,
+    now: datetime | None = None,
+) -> SourceReport:
+    """One pass over one source. Monitoring uses conditional requests and remembers the
+    listing's validators; backfill (``window`` given) reads the listing in full and leaves the
+    monitor's state alone, so the next monitor pass still sees what is new."""
+    now = now or datetime.now(UTC)
+    report = SourceReport(source=source.name)
+    if not force and window is None and not is_due(ctx, source, now=now):
+        report.outcome = SourceOutcome.NOT_DUE
+        return report
+    monitoring = window is None
+    try:
+        listing, entries = _read_listing(ctx, source, conditional=monitoring)
+    except (FetchError, ParseError) as exc:
+        return _record_failure(ctx, source, report, exc, now=now)
+
+    if listing is None:
+        report.outcome = SourceOutcome.NOT_MODIFIED
+        _record_success(ctx, source, report, listing=None, now=now, remember=monitoring)
+        return report
+
+    report.listed = len(entries)
+    _ingest_entries(ctx, source, entries, report, window=window, historical=historical, now=now)
+    if report.new:
+        report.outcome = SourceOutcome.NEW
+    elif report.changed:
+        report.outcome = SourceOutcome.CHANGED
+    _record_success(ctx, source, report, listing=listing, now=now, remember=monitoring)
+    return report
+
+
+def _read_listing(
+    ctx: PipelineContext, source: SourceConfig, *, conditional: bool
+) -> tuple[FetchResult | None, list[EntryRef]]:
+    """Fetch and parse the source's listing; ``(None, [])`` when it has not changed."""
+    etag = last_modified = last_hash = None
+    if conditional:
+        with Session(ctx.engine) as session:
+            state = get_source_state(session=session, name=source.name)
+            etag, last_modified, last_hash = (
+                state.etag,
+                state.last_modified,
+                state.last_body_sha256,
+            )
+            session.commit()
+    result = fetch(
+        ctx.client,
+        source.url,
+        etag=etag,
+        last_modified=last_modified,
+        max_bytes=ctx.settings.max_body_bytes,
+    )
+    # Some servers answer 200 with the same body (or keep an ETag across changes): the body
+    # hash, not the validators, decides whether anything changed.
+    if result.not_modified or (last_hash is not None and result.sha256 == last_hash):
+        return None, []
+    page = to_page(result)
+    if source.kind is SourceKind.FEED:
+        return result, parse_feed(page)
+    if source.kind is SourceKind.LISTING:
+        assert source.listing is not None  # guaranteed by SourceConfig validation
+        sel = source.listing
+        return result, parse_listing(page, item=sel.item, link=sel.link, title=sel.title)
+    sitemap = parse_sitemap(page)
+    entries = list(sitemap.entries)
+    for child_url in sitemap.sitemaps[:MAX_CHILD_SITEMAPS]:
+        child = fetch(ctx.client, child_url, max_bytes=ctx.settings.max_body_bytes)
+        entries.extend(parse_sitemap(to_page(child)).entries)
+    return result, entries
+
+
+def _ingest_entries(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    entries: list[EntryRef],
+    report: SourceReport,
+    *,
+    window: DateWindow | None,
+    historical: bool,
+    now: datetime,
+) -> None:
+    # Articles are keyed by the canonical form of the URL the listing gives, so the
+    # "already known?" check needs no page fetch.
+    by_url: dict[str, EntryRef] = {}
+    for entry in entries:
+        if window is not None and not window.contains(entry.published):
+            report.skipped += 1
+            continue
+        by_url.setdefault(canonicalize_url(entry.url), entry)
+    with Session(ctx.engine) as session:
+        known = known_articles(session=session, urls=list(by_url))
+    todo = [
+        (url, entry)
+        for url, entry in by_url.items()
+        if url not in known or _listed_as_changed(entry, known[url])
+    ]
+    report.skipped += len(by_url) - len(todo)
+    cap = min(source.max_articles, ctx.settings.max_articles_per_source)
+    if len(todo) > cap:
+        report.skipped += len(todo) - cap
+        todo = todo[:cap]
+    for url, entry in todo:
+        _ingest_one(ctx, source, url, entry, report, window=window, historical=historical, now=now)
+
+
+def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
+    """A stored article is fetched again only when its listing says it changed: a new
+    headline, or an update time after we last saw it. Otherwise steady state fetches no
+    article bodies at all."""
+    if entry.title and entry.title.strip() != known.title.strip():
+        return True
+    return entry.updated is not None and entry.updated > known.last_seen_at
+
+
+def _ingest_one(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    url: str,
+    entry: EntryRef,
+    report: SourceReport,
+    *,
+    window: DateWindow | None,
+    historical: bool,
+    now: datetime,
+) -> None:
+    try:
+        result = fetch(ctx.client, entry.url, max_bytes=ctx.settings.max_body_bytes)
+        parsed = get_parser(source.parser).parse(to_page(result))
+    except (FetchError, ParseError) as exc:
+        report.failed += 1
+        if len(report.article_errors) < 5:
+            report.article_errors.append(f"{entry.url}: {exc}")
+        log.warning("source %s: skipped article %s: %s", source.name, entry.url, exc)
+        return
+    parsed = dataclasses.replace(parsed, url=url, published=parsed.published or entry.published)
+    if window is not None and not window.contains(parsed.published):
+        report.skipped += 1
+        return
+    with Session(ctx.engine) as session:
+        upserted = upsert_article(
+            session=session,
+            parsed=parsed,
+            source=source.name,
+            outlet=source.display_outlet,
+            historical=historical,
+            now=now,
+        )
+        article, revision = upserted.article, upserted.revision
+        assert article.id is not None
+        if upserted.outcome is ArticleOutcome.NEW:
+            report.new += 1
+        elif upserted.outcome is ArticleOutcome.CHANGED:
+            report.changed += 1
+        else:
+            report.unchanged += 1
+        if not assessment_exists(
+            session=session,
+            article_id=article.id,
+            content_hash=revision.content_hash,
+            baseline_version=ctx.baseline.version,
+            classifier_version=CLASSIFIER_VERSION,
+        ):
+            verdict = ctx.classifier.assess(
+                ClassifierInput(
+                    id=str(article.id),
+                    title=parsed.title,
+                    text=parsed.text,
+                    date=parsed.published.date().isoformat() if parsed.published else None,
+                    url=url,
+                    outlet=source.display_outlet,
+                )
+            )
+            record_assessment(
+                session=session, article=article, revision=revision, assessment=verdict, now=now
+            )
+            if verdict.relation is Relation.DEPARTS:
+                report.departures += 1
+        session.commit()
+
+
+def _record_success(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    report: SourceReport,
+    *,
+    listing: FetchResult | None,
+    now: datetime,
+    remember: bool,
+) -> None:
+    if not remember:
+        return
+    with Session(ctx.engine) as session:
+        state = get_source_state(session=session, name=source.name)
+        record_fetch_success(
+            session=session,
+            name=source.name,
+            url=source.url,
+            status=listing.status if listing else 304,
+            outcome=report.outcome.value,
+            etag=listing.etag if listing else state.etag,
+            last_modified=listing.last_modified if listing else state.last_modified,
+            body_sha256=listing.sha256 if listing else state.last_body_sha256,
+            size=len(listing.body) if listing else 0,
+            elapsed=listing.elapsed if listing else 0.0,
+            new_items=report.new,
+            now=now,
+        )
+        session.commit()
+
+
+def _record_failure(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    report: SourceReport,
+    exc: FetchError | ParseError,
+    *,
+    now: datetime,
+) -> SourceReport:
+    report.outcome = SourceOutcome.ERROR
+    report.error_kind = exc.kind if isinstance(exc, FetchError) else "malformed"
+    report.error = str(exc)
+    log.warning("source %s failed (%s): %s", source.name, report.error_kind, exc)
+    with Session(ctx.engine) as session:
+        record_fetch_failure(
+            session=session,
+            name=source.name,
+            url=source.url,
+            error_kind=report.error_kind,
+            error=report.error,
+            now=now,
+        )
+        session.commit()
+    return report
