@@ -52,5 +52,14 @@ class DeliveryStatus(StrEnum):
     """Where one digest stands on one channel."""
 
     PENDING = "pending"
+    SENDING = "sending"  # claimed and committed before the send: never sent again blindly
     SENT = "sent"
+    FAILED = "failed"
+
+
+class BackfillStatus(StrEnum):
+    """Where one (source, window) of a backfill stands; done windows are not fetched again."""
+
+    RUNNING = "running"
+    DONE = "done"
     FAILED = "failed"

@@ -15,6 +15,7 @@ from sqlmodel import Field, Relationship, SQLModel
 
 from classify.types import Direction, Relation
 from storage.enums import (
+    BackfillStatus,
     DeliveryStatus,
     DigestKind,
     FetchOutcome,
@@ -105,6 +106,9 @@ class Article(ArticleBase, table=True):
     first_seen_at: datetime = Field(sa_type=UTCDateTime, index=True)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     revision_count: int = 1
+    # Articles telling the same story (reprints, near-identical text) share a cluster key, so
+    # corroboration counts stories, not copies.
+    cluster_key: str | None = Field(default=None, index=True)
 
 
 class ArticleRevision(SQLModel, table=True):
@@ -270,3 +274,53 @@ class Delivery(SQLModel, table=True):
 
     # The only relationship: senders need the digest's content with each due delivery.
     digest: Digest = Relationship()
+
+
+class Alert(SQLModel, table=True):
+    """An immediate alert of one policy change on one channel: at most one per pair."""
+
+    __tablename__ = "alert"
+    __table_args__ = (UniqueConstraint("policy_change_id", "channel_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    policy_change_id: int = Field(foreign_key="policy_change.id", index=True)
+    channel_key: str
+    channel_label: str
+    status: DeliveryStatus = Field(
+        default=DeliveryStatus.PENDING, sa_type=enum_type(DeliveryStatus), index=True
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class BackfillWindow(SQLModel, table=True):
+    """Progress of a backfill, per source and window, so an interrupted one can resume."""
+
+    __tablename__ = "backfill_window"
+    __table_args__ = (UniqueConstraint("source", "window_start", "window_end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    window_end: datetime = Field(sa_type=UTCDateTime)
+    status: BackfillStatus = Field(
+        default=BackfillStatus.RUNNING, sa_type=enum_type(BackfillStatus)
+    )
+    new_articles: int = 0
+    error: str | None = Field(default=None, sa_type=Text)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class RobotsCache(SQLModel, table=True):
+    """A host's robots.txt as last fetched (shared by runs and workers, refreshed daily)."""
+
+    __tablename__ = "robots_cache"
+
+    host: str = Field(primary_key=True)  # scheme://host[:port]
+    status: int
+    body: str = Field(default="", sa_type=Text)
+    fetched_at: datetime = Field(sa_type=UTCDateTime)

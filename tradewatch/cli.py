@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib
 import json
 import os
 import sys
@@ -22,6 +23,9 @@ from tradewatch.configfile import ConfigError
 from tradewatch.settings import Settings, SettingsError, load_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
+
+# Subcommands that live in their own modules (each has ``register(sub)``).
+COMMAND_MODULES: tuple[str, ...] = ()
 
 
 class UsageError(Exception):
@@ -377,6 +381,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="apply migrations up to the latest revision",
     )
     up.set_defaults(func=cmd_db_upgrade)
+    for module_name in COMMAND_MODULES:
+        importlib.import_module(module_name).register(sub)
     return parser
 
 

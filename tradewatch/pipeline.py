@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -28,23 +27,21 @@ from classify.rules import CLASSIFIER_VERSION, RuleClassifier
 from classify.types import ClassifierInput, Relation
 from parsers import get_parser
 from parsers.base import EntryRef, ParseError
-from parsers.feed import parse_feed
-from parsers.listing import parse_listing
-from parsers.sitemap import parse_sitemap
 from parsers.urls import canonicalize_url
 from sources.errors import FetchError
-from sources.fetch import FetchResult, fetch, make_client, to_page
+from sources.fetch import FetchResult, to_page
+from sources.fetcher import Fetcher
 from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
 from storage.assessments import assessment_exists, record_assessment
 from storage.baselines import ensure_baseline_version
 from storage.db import get_engine, upgrade
 from storage.source_state import get_source_state, record_fetch_failure, record_fetch_success
+from tradewatch.discovery import Validators, read_listing
 from tradewatch.settings import Settings
-from tradewatch.sources_config import SourceConfig, SourceKind
+from tradewatch.sources_config import SourceConfig
 
 log = logging.getLogger(__name__)
 
-MAX_CHILD_SITEMAPS = 50
 # A scheduled run arriving a little early should not skip a source that is due.
 _CADENCE_SLACK = timedelta(minutes=5)
 
@@ -93,7 +90,7 @@ class PipelineContext:
 
     settings: Settings
     engine: Engine
-    client: httpx.Client
+    fetcher: Fetcher
     baseline: Baseline
     classifier: RuleClassifier
 
@@ -123,17 +120,21 @@ def open_pipeline(
     path = baseline_file or settings.baseline_file
     baseline = prepare_database(settings, baseline_file=path) if migrate else load_baseline(path)
     engine = get_engine(settings.resolved_database_url)
-    client = make_client(user_agent=settings.user_agent, timeout=settings.http_timeout)
+    fetcher = Fetcher(
+        user_agent=settings.user_agent,
+        timeout=settings.http_timeout,
+        max_bytes=settings.max_body_bytes,
+    )
     try:
         yield PipelineContext(
             settings=settings,
             engine=engine,
-            client=client,
+            fetcher=fetcher,
             baseline=baseline,
             classifier=RuleClassifier(baseline),
         )
     finally:
-        client.close()
+        fetcher.close()
         engine.dispose()
 
 
@@ -165,7 +166,9 @@ def check_source(
         return report
     monitoring = window is None
     try:
-        listing, entries = _read_listing(ctx, source, conditional=monitoring)
+        listing, entries = read_listing(
+            ctx.fetcher, source, validators=_validators(ctx, source) if monitoring else None
+        )
     except (FetchError, ParseError) as exc:
         return _record_failure(ctx, source, report, exc, now=now)
 
@@ -184,44 +187,16 @@ def check_source(
     return report
 
 
-def _read_listing(
-    ctx: PipelineContext, source: SourceConfig, *, conditional: bool
-) -> tuple[FetchResult | None, list[EntryRef]]:
-    """Fetch and parse the source's listing; ``(None, [])`` when it has not changed."""
-    etag = last_modified = last_hash = None
-    if conditional:
-        with Session(ctx.engine) as session:
-            state = get_source_state(session=session, name=source.name)
-            etag, last_modified, last_hash = (
-                state.etag,
-                state.last_modified,
-                state.last_body_sha256,
-            )
-            session.commit()
-    result = fetch(
-        ctx.client,
-        source.url,
-        etag=etag,
-        last_modified=last_modified,
-        max_bytes=ctx.settings.max_body_bytes,
-    )
-    # Some servers answer 200 with the same body (or keep an ETag across changes): the body
-    # hash, not the validators, decides whether anything changed.
-    if result.not_modified or (last_hash is not None and result.sha256 == last_hash):
-        return None, []
-    page = to_page(result)
-    if source.kind is SourceKind.FEED:
-        return result, parse_feed(page)
-    if source.kind is SourceKind.LISTING:
-        assert source.listing is not None  # guaranteed by SourceConfig validation
-        sel = source.listing
-        return result, parse_listing(page, item=sel.item, link=sel.link, title=sel.title)
-    sitemap = parse_sitemap(page)
-    entries = list(sitemap.entries)
-    for child_url in sitemap.sitemaps[:MAX_CHILD_SITEMAPS]:
-        child = fetch(ctx.client, child_url, max_bytes=ctx.settings.max_body_bytes)
-        entries.extend(parse_sitemap(to_page(child)).entries)
-    return result, entries
+def _validators(ctx: PipelineContext, source: SourceConfig) -> Validators:
+    with Session(ctx.engine) as session:
+        state = get_source_state(session=session, name=source.name)
+        validators = Validators(
+            etag=state.etag,
+            last_modified=state.last_modified,
+            body_sha256=state.last_body_sha256,
+        )
+        session.commit()
+    return validators
 
 
 def _ingest_entries(
@@ -279,7 +254,7 @@ def _ingest_one(
     now: datetime,
 ) -> None:
     try:
-        result = fetch(ctx.client, entry.url, max_bytes=ctx.settings.max_body_bytes)
+        result = ctx.fetcher.get(entry.url, allow_local=source.allows_local)
         parsed = get_parser(source.parser).parse(to_page(result))
     except (FetchError, ParseError) as exc:
         report.failed += 1

@@ -228,7 +228,7 @@ def test_status_report_counts_and_sources(session: Session) -> None:
         "revisions": 1,
         "assessments": 1,
         "open_policy_changes": 1,
-        "deliveries": {"pending": 1, "sent": 0, "failed": 1},
+        "deliveries": {"pending": 1, "sending": 0, "sent": 0, "failed": 1},
     }
     assert report["sources"]["yonhap"] == {
         "healthy": True,
