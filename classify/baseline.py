@@ -82,6 +82,21 @@ class Dimension(BaseModel):
     note: str | None = None
 
 
+class WatchTopic(BaseModel):
+    """A topic the baseline takes no stance on yet; signals on it have relation NEW.
+
+    No stance, trend or citations: a watch topic records that analysts follow the subject,
+    not where policy stands on it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: str
+    cues: Cues
+    note: str | None = None
+
+
 class Baseline(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -90,6 +105,8 @@ class Baseline(BaseModel):
     title: str
     description: str = ""
     dimensions: tuple[Dimension, ...] = Field(min_length=1)
+    # Optional so that baselines stored before watch topics existed still validate.
+    watch_topics: tuple[WatchTopic, ...] = ()
 
     @field_validator("version", mode="before")
     @classmethod
@@ -99,10 +116,12 @@ class Baseline(BaseModel):
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Baseline:
-        ids = [d.id for d in self.dimensions]
+        ids = [d.id for d in self.dimensions] + [t.id for t in self.watch_topics]
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
-            raise ValueError(f"dimension ids must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                f"dimension and watch topic ids must be unique; repeated: {', '.join(dupes)}"
+            )
         return self
 
     def dimension(self, dimension_id: str) -> Dimension | None:

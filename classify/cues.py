@@ -19,15 +19,17 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from classify.actors import foreign_led
-from classify.baseline import Dimension
+from classify.baseline import Dimension, WatchTopic
 from classify.gate import GatedPattern
 from classify.lexicon import (
+    CESSATION_BEFORE,
     GENERIC_LOOSENING,
     GENERIC_REAFFIRMATION,
     GENERIC_TIGHTENING,
     HEDGE,
     NEGATION_BEFORE,
     PERSISTENCE,
+    RESTATEMENT,
 )
 from classify.types import Direction
 
@@ -60,7 +62,7 @@ class CompiledDimension:
     reaffirmation: tuple[GatedPattern, ...]
 
     @classmethod
-    def from_dimension(cls, dim: Dimension) -> CompiledDimension:
+    def from_dimension(cls, dim: Dimension | WatchTopic) -> CompiledDimension:
         def comp(patterns: tuple[str, ...]) -> tuple[GatedPattern, ...]:
             return tuple(GatedPattern(p) for p in patterns)
 
@@ -92,6 +94,10 @@ class _ClauseContext:
         return PERSISTENCE.search(self.clause) is not None
 
     @cached_property
+    def restated(self) -> bool:
+        return RESTATEMENT.search(self.clause) is not None
+
+    @cached_property
     def hedged(self) -> bool:
         return HEDGE.search(self.clause) is not None
 
@@ -101,6 +107,11 @@ def _negated(clause: str, start: int) -> bool:
     return NEGATION_BEFORE.search(window) is not None
 
 
+def _ceased(clause: str, start: int) -> bool:
+    window = clause[max(0, start - _NEGATION_WINDOW) : start]
+    return CESSATION_BEFORE.search(window) is not None
+
+
 def _resolve(
     direction: Direction, clause: str, text: str, start: int, ctx: _ClauseContext
 ) -> tuple[Direction, float, str] | None:
@@ -108,6 +119,9 @@ def _resolve(
     cue = text.strip()
     if direction is Direction.REAFFIRMATION:
         return direction, 1.0, cue
+    if direction is Direction.TIGHTENING and _ceased(clause, start):
+        # "stopped confiscating flour", "lifted the ban on": the restriction ends.
+        return Direction.LOOSENING, 1.0, f"ended {cue}"
     if _negated(clause, start):
         if direction is Direction.LOOSENING:
             # "still cannot trade independently" restates the restriction outright.
@@ -116,6 +130,8 @@ def _resolve(
         return None
     if direction is Direction.TIGHTENING and ctx.persistent:
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
+    if direction is Direction.TIGHTENING and ctx.restated:
+        return Direction.REAFFIRMATION, 1.0, f"restated {cue}"
     return direction, 1.0, cue
 
 
@@ -157,12 +173,13 @@ def scan(
         starts.append(pos)
         pos += len(clause) + 1
     found: list[_Found] = [{} for _ in clauses]
+    positions: dict[str, list[int]] = {}  # stem -> where it occurs, shared by all patterns
     for dim in dims:
         for kind, direction in _KINDS:
             for gated in getattr(dim, kind):
                 if not gated.may_match(present):
                     continue
-                for at, text in gated.finditer(whole, present):
+                for at, text in gated.finditer(whole, present, positions):
                     i = _clause_index(starts, at)
                     topic, directional = found[i].setdefault(dim.id, ([False], []))
                     if direction is None:

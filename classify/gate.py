@@ -101,11 +101,17 @@ class GatedPattern:
         self.pattern = re.compile(source, flags)
         self.stems = None if flags else literal_stems(source)
 
-    def finditer(self, text: str, present: frozenset[str]) -> Iterator[tuple[int, str]]:
+    def finditer(
+        self,
+        text: str,
+        present: frozenset[str],
+        cache: dict[str, list[int]] | None = None,
+    ) -> Iterator[tuple[int, str]]:
         """Non-overlapping matches as ``(start, text)``, found by anchoring at stems.
 
         Stems are the literal start of every match, so trying ``match`` where a stem occurs
         (``str.find``, fast) finds the same matches as scanning with the pattern (slow).
+        ``cache`` (stem -> its positions in ``text``) lets patterns sharing a stem find it once.
         """
         if self.stems is None:
             for found in self.pattern.finditer(text):
@@ -113,10 +119,17 @@ class GatedPattern:
             return
         positions: set[int] = set()
         for stem in self.stems & present:
+            if cache is not None and stem in cache:
+                positions.update(cache[stem])
+                continue
+            found_at: list[int] = []
             at = text.find(stem)
             while at >= 0:
-                positions.add(at)
+                found_at.append(at)
                 at = text.find(stem, at + 1)
+            if cache is not None:
+                cache[stem] = found_at
+            positions.update(found_at)
         last_end = -1
         for at in sorted(positions):
             if at < last_end:
@@ -131,15 +144,51 @@ class GatedPattern:
         return self.stems is None or not self.stems.isdisjoint(present)
 
 
+_PREFIX = 4
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _anchored(source: str) -> bool:
+    """True when every top-level alternative starts with ``\\b``: matches begin a word."""
+    return all(alt.startswith(r"\b") for alt in _split_top(source))
+
+
 class StemIndex:
-    """All stems of a set of patterns, so one pass per text finds which are present."""
+    """All stems of a set of patterns, so one pass per text finds which are present.
+
+    Testing each of several hundred stems with ``in`` scans the text once per stem. Most
+    stems start a word (their pattern begins with ``\\b``), so the text's word prefixes (up to
+    four characters) are collected once, and such a stem is only confirmed with ``in`` when
+    its own leading prefix is among them: usually a small fraction. Other stems use ``in``.
+    """
 
     def __init__(self, patterns: list[GatedPattern]) -> None:
-        stems: set[str] = set()
+        anchored: set[str] = set()
+        loose: set[str] = set()
         for pattern in patterns:
-            stems |= pattern.stems or set()
-        self._stems = tuple(sorted(stems))
+            stems = pattern.stems or frozenset()
+            if _anchored(pattern.pattern.pattern):
+                anchored |= stems
+            else:
+                loose |= stems
+        keyed: list[tuple[str, str]] = []
+        for stem in sorted(anchored - loose):
+            lead = _WORD.match(stem)
+            if lead is None:
+                loose.add(stem)  # starts with punctuation: no word prefix to key on
+            else:
+                keyed.append((stem, lead.group(0)[:_PREFIX]))
+        self._stems = tuple(sorted(anchored | loose))
+        self._keyed = tuple(keyed)
+        self._loose = tuple(sorted(loose))
 
     def present(self, text: str) -> frozenset[str]:
         """The stems that occur in ``text``."""
-        return frozenset(filter(text.__contains__, self._stems))
+        words = set(_WORD.findall(text))
+        prefixes = set(words)
+        for size in range(1, _PREFIX + 1):
+            prefixes.update({w[:size] for w in words})
+        found = [s for s, key in self._keyed if key in prefixes]
+        return frozenset(
+            [*filter(text.__contains__, found), *filter(text.__contains__, self._loose)]
+        )

@@ -55,12 +55,13 @@ GENERIC_TIGHTENING = re.compile(
     r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
     r"arrest\w*|detain\w*|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|block\w*|"
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
-    r"sentenc\w*|labou?r camp|surveil\w*)\b"
+    r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|shut\w*|"
+    r"clos(e|ed|es|ing|ure)|fin(ed|es|ing))\b"
 )
 GENERIC_REAFFIRMATION = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|stress(ed|es|ing)?|emphasi[sz]\w*|urg(e|ed|es|ing)|"
     r"call(ed|s|ing)? for|uph(o|e)ld\w*|adher\w*|consistent\w*|unwavering|steadfast\w*|"
-    r"line of)\b"
+    r"line of|renew(ed|s|ing)? (its |the |their )?call)\b"
 )
 
 # "not", "cannot", "no longer", "unable to" within a few words before a cue.
@@ -69,12 +70,23 @@ NEGATION_BEFORE = re.compile(
     r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|"
     r"denied|refused to)\b(\s+\S+){0,3}\s*$"
 )
-# Report language that weakens a claim.
+# The end of a restriction: "stopped confiscating", "lifted the ban", "no longer raids". A
+# tightening cue right after one of these reports a loosening.
+CESSATION_BEFORE = re.compile(
+    r"\b(stopp?(ed|ing|s)?|ceas(e|ed|es|ing)|end(ed|s|ing)?|no longer|lift(ed|ing|s)?|"
+    r"scrapp?(ed|ing|s)?|abolish\w*|rescind\w*|revok\w*|repeal\w*|call(ed|s|ing)? off|"
+    r"wound down|winding down|eas(ed|ing|es) off)\b(\s+\S+){0,3}\s*$"
+)
+# Report language that weakens a claim. "May now" grants permission; it is not a hedge.
 HEDGE = re.compile(
-    r"\b(may|might|could|reportedly|rumou?r\w*|unconfirmed|allegedly|apparently|"
+    r"\b(may(?! now| also now| again)|might|could|reportedly|rumou?r\w*|unconfirmed|"
+    r"allegedly|apparently|"
     r"possibly|perhaps|speculat\w*|considering|expected to|plans? to|is said to|"
     r"unclear|not confirmed)\b"
 )
+# A clause that says a policy is restated ("KCNA reaffirmed the import-substitution drive"):
+# a tightening cue in it describes the stance, not a new move.
+RESTATEMENT = re.compile(r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*)\b")
 # A restriction that carries on rather than starts: "surveillance remains intense".
 PERSISTENCE = re.compile(
     r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"

@@ -12,7 +12,7 @@ import math
 from collections import defaultdict
 
 from classify.actors import mentions_dprk
-from classify.baseline import Baseline, Dimension, Trend
+from classify.baseline import Baseline, Dimension, Trend, WatchTopic
 from classify.cues import CompiledDimension, Hit, scan
 from classify.gate import StemIndex
 from classify.text import normalise, split_clauses, split_sentences
@@ -25,7 +25,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-1"
+CLASSIFIER_VERSION = "rules-2"
 
 RELEVANCE_MIN = 1.5  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
@@ -74,7 +74,9 @@ class RuleClassifier:
 
     def __init__(self, baseline: Baseline) -> None:
         self.baseline = baseline
-        self._dims = tuple(CompiledDimension.from_dimension(d) for d in baseline.dimensions)
+        # Watch topics are scanned like dimensions; having no baseline trend, they yield NEW.
+        topics: list[Dimension | WatchTopic] = [*baseline.dimensions, *baseline.watch_topics]
+        self._dims = tuple(CompiledDimension.from_dimension(d) for d in topics)
         self._stems = StemIndex([p for d in self._dims for p in d.patterns])
 
     def _hits(self, item: ClassifierInput) -> list[tuple[str, Hit]]:

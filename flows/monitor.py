@@ -7,7 +7,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
+from flows.limits import ensure_limits
 from flows.tasks import SourceFailed, check_source_task
+from tradewatch.alerts import send_immediate_alerts
 from tradewatch.pipeline import SourceReport, prepare_database
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import load_sources
@@ -58,11 +60,16 @@ def monitor(
     baseline_path = str(Path(baseline_file) if baseline_file else settings.baseline_file)
     prepare_database(settings, baseline_file=Path(baseline_path))
     selected = config.enabled(sources)
+    ensure_limits(settings, selected)
     futures = [
         check_source_task.submit(source=s, baseline_file=baseline_path, force=force)
         for s in selected
     ]
     summary = summarise(collect_reports(futures))
+    # Immediate alerts (off unless TRADEWATCH_ALERT_MIN_CONFIDENCE is set): at most once per
+    # policy change and channel; backfilled or replayed verdicts never alert.
+    alerts = send_immediate_alerts(settings)
+    summary["alerts"] = {"sent": alerts.sent, "failed": alerts.failed}
     logger.info(
         "monitor: %d sources, %d new articles, %d departures, failed: %s",
         summary["sources"],

@@ -27,9 +27,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import StringIO
+from typing import Any
 from urllib.parse import unquote
 
 import apprise
@@ -109,36 +111,66 @@ def _scrub(text: str, url: str) -> str:
     return text
 
 
-class _ScrubFilter(logging.Filter):
-    """Rewrites Apprise's log records so that no secret part of the URL reaches a handler."""
+# Loggers whose records may carry a channel URL while a send is under way: Apprise and its
+# plugins, and the HTTP libraries (which log request lines, webhook tokens in the path, at
+# DEBUG). A logger filter would not do: records of child loggers ("apprise.plugins...")
+# propagate to handlers without passing their parents' filters. So records are scrubbed as
+# they are made, by a record factory installed once, for every send in progress (any thread).
+_SCRUBBED_LOGGERS = ("apprise", "urllib3", "httpx", "httpcore")
+_sending: dict[int, str] = {}
+_sending_lock = threading.Lock()
+_factory_lock = threading.Lock()
+_factory_installed = False
 
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self._url = url
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = _scrub(record.getMessage(), self._url)
-        record.args = None
-        return True
+def _from_scrubbed_logger(name: str) -> bool:
+    return any(name == root or name.startswith(root + ".") for root in _SCRUBBED_LOGGERS)
+
+
+def _install_record_factory() -> None:
+    global _factory_installed
+    with _factory_lock:
+        if _factory_installed:
+            return
+        base = logging.getLogRecordFactory()
+
+        def scrubbing_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = base(*args, **kwargs)
+            if _sending and _from_scrubbed_logger(record.name):
+                with _sending_lock:
+                    urls = list(_sending.values())
+                try:
+                    message = record.getMessage()
+                except Exception:  # a malformed record: keep its template, drop its args
+                    message = str(record.msg)
+                for url in urls:
+                    message = _scrub(message, url)
+                record.msg, record.args = message, None
+            return record
+
+        logging.setLogRecordFactory(scrubbing_factory)
+        _factory_installed = True
 
 
 @contextmanager
 def _scrubbed_apprise_logs(url: str) -> Iterator[StringIO]:
-    """Scrub Apprise's records while sending, and capture its warnings for the error message."""
+    """Scrub log records while sending, and capture Apprise's warnings for the error message."""
+    _install_record_factory()
     logger = logging.getLogger(apprise.LOGGER_NAME)
-    scrub = _ScrubFilter(url)
     captured = StringIO()
     handler = logging.StreamHandler(captured)
     handler.setLevel(logging.WARNING)
     handler.setFormatter(logging.Formatter("%(message)s"))
-    # a logger's filters run before its handlers (and before propagation), so add it first
-    logger.addFilter(scrub)
+    token = id(captured)
+    with _sending_lock:
+        _sending[token] = url
     logger.addHandler(handler)
     try:
         yield captured
     finally:
         logger.removeHandler(handler)
-        logger.removeFilter(scrub)
+        with _sending_lock:
+            del _sending[token]
 
 
 def _reason(captured: StringIO) -> str:

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = [
+    "AlertContent",
+    "DeliveryNote",
     "DepartureGroup",
     "DigestContent",
     "DigestItem",
     "DigestSummary",
     "EvidenceQuote",
+    "FalseAlertNote",
     "RevisionNote",
     "SourceHealthNote",
     "word_diff",
@@ -64,6 +67,9 @@ class DepartureGroup:
     direction: str
     corroboration: int
     items: tuple[DigestItem, ...]
+    outlets: tuple[str, ...] = ()  # the distinct outlets behind ``corroboration``
+    confidence: float = 0.0  # the highest confidence among the items
+    policy_change_id: int | None = None  # what ``tradewatch review accept|dismiss`` takes
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,38 @@ class RevisionNote:
     url: str
     revision_no: int
     word_diff: str
+    previous_title: str = ""
+
+    @property
+    def headline_changed(self) -> bool:
+        """True when the headline itself was edited."""
+        return bool(self.previous_title) and self.previous_title != self.title
+
+
+@dataclass(frozen=True)
+class FalseAlertNote:
+    """Review outcomes on one dimension (``"all"`` for the total), for the digest's foot."""
+
+    dimension: str
+    accepted: int
+    dismissed: int
+
+    @property
+    def rate(self) -> str:
+        """The false-alert rate as a percentage, or "n/a" before any review."""
+        reviewed = self.accepted + self.dismissed
+        return f"{100 * self.dismissed / reviewed:.0f}%" if reviewed else "n/a"
+
+
+@dataclass(frozen=True)
+class DeliveryNote:
+    """A delivery or alert whose outcome is unknown (the sender died mid-send)."""
+
+    kind: str  # "delivery" or "alert"
+    id: int
+    channel: str  # redacted label
+    subject: str
+    since: datetime | None
 
 
 # not slots: the digest builder stores ``vars(summary)``
@@ -117,11 +155,34 @@ class DigestContent:
     source_health: tuple[SourceHealthNote, ...]
     revisions: tuple[RevisionNote, ...]
     footer: str = ""
+    false_alerts: tuple[FalseAlertNote, ...] = ()  # per dimension, then "all"
+    uncertain: tuple[DeliveryNote, ...] = ()
 
     @property
     def is_empty(self) -> bool:
         """True when there is nothing to read but source health (a heartbeat digest)."""
         return not (self.departures or self.confirmations or self.new_items or self.revisions)
+
+
+@dataclass(frozen=True)
+class AlertContent:
+    """An immediate alert: one departure, short, with its strongest evidence."""
+
+    policy_change_id: int
+    dimension: str
+    dimension_title: str
+    baseline_version: str
+    baseline_stance: str
+    reported_stance: str
+    direction: str
+    corroboration: int
+    confidence: float
+    outlets: tuple[str, ...]
+    items: tuple[DigestItem, ...]
+
+    @property
+    def title(self) -> str:
+        return f"tradewatch alert: {self.dimension_title} departs from the baseline"
 
 
 _CONTEXT_WORDS = 3

@@ -9,6 +9,9 @@ build markup (``link``, ``emph``) return values marked safe.
 
 Template context: ``c`` (the `DigestContent`), ``summary_line`` (str). Globals: ``link(text,
 url)``, ``emph(quote)``, ``dt(datetime|None)``, ``day(datetime|None)``, ``plural(n, word)``.
+
+Immediate alerts use ``alert.md.j2``, ``alert.html.j2`` and ``alert.txt.j2`` the same way, with
+``c`` an `AlertContent`; they are overridable from the same directory.
 """
 
 from __future__ import annotations
@@ -17,12 +20,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from notify.content import DigestContent, DigestSummary, EvidenceQuote
+from notify.content import AlertContent, DigestContent, DigestSummary, EvidenceQuote
 from notify.escape import (
     html_emphasise,
     html_link,
@@ -34,7 +37,15 @@ from notify.escape import (
     text_link,
 )
 
-__all__ = ["SHIPPED_TEMPLATES", "render_html", "render_markdown", "render_text", "summary_line"]
+__all__ = [
+    "SHIPPED_TEMPLATES",
+    "RenderedAlert",
+    "render_alert",
+    "render_html",
+    "render_markdown",
+    "render_text",
+    "summary_line",
+]
 
 SHIPPED_TEMPLATES = Path(__file__).parent / "templates"
 
@@ -122,6 +133,25 @@ def _render(fmt: str, content: DigestContent, templates_dir: Path | None) -> str
     env = _environment(fmt, templates_dir.resolve() if templates_dir is not None else None)
     template = env.get_template(_FORMATS[fmt][0])
     return template.render(c=content, summary_line=summary_line(content.summary))
+
+
+class RenderedAlert(NamedTuple):
+    """An alert in every format a channel may take."""
+
+    title: str
+    markdown: str
+    html: str
+    text: str
+
+
+def render_alert(content: AlertContent, *, templates_dir: Path | None = None) -> RenderedAlert:
+    """The alert as Markdown, HTML and text (``alert.*.j2`` templates)."""
+    resolved = templates_dir.resolve() if templates_dir is not None else None
+    bodies = [
+        _environment(fmt, resolved).get_template(f"alert.{fmt}.j2").render(c=content)
+        for fmt in ("md", "html", "txt")
+    ]
+    return RenderedAlert(content.title, *bodies)
 
 
 def render_markdown(content: DigestContent, *, templates_dir: Path | None = None) -> str:

@@ -9,12 +9,18 @@ from __future__ import annotations
 from parsers.base import PageParser
 from parsers.dailynk import DailyNKParser
 from parsers.generic import GenericParser
+from parsers.kcnawatch import KCNAWatchParser
+from parsers.nknews import NKNewsParser
 from parsers.thirtyeightnorth import ThirtyEightNorthParser
+from parsers.yonhap import YonhapParser
 
 PARSERS: dict[str, PageParser] = {
     "38north": ThirtyEightNorthParser(),
     "dailynk": DailyNKParser(),
     "generic": GenericParser(),
+    "kcnawatch": KCNAWatchParser(),
+    "nknews": NKNewsParser(),
+    "yonhap": YonhapParser(),
 }
 
 

@@ -3,7 +3,8 @@
 Exceptions::
 
     ParseError            the page or listing could not be turned into values
-    └── FeedMalformed     a feed or sitemap is not well-formed XML / not a feed
+    ├── FeedMalformed     a feed or sitemap is not well-formed XML / not a feed
+    └── PaywallTeaser     the page is a subscriber-only teaser, not the article
 """
 
 from __future__ import annotations
@@ -19,6 +20,14 @@ class ParseError(Exception):
 
 class FeedMalformed(ParseError):
     """A feed or sitemap body is not a usable feed."""
+
+
+class PaywallTeaser(ParseError):
+    """The page shows only a teaser of a subscriber-only article (e.g. NK Pro).
+
+    Dropped rather than stored: a teaser's few sentences would be classified as if they were
+    the article.
+    """
 
 
 @dataclass(frozen=True)

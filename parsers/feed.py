@@ -11,6 +11,7 @@ import feedparser
 
 from parsers.base import EntryRef, FeedMalformed, FetchedPage
 from parsers.html import collapse_ws, make_soup, text_of
+from parsers.urls import is_web_url
 
 MAX_ENTRIES = 5_000
 _HTML_START = (b"<!doctype html", b"<html")
@@ -49,7 +50,11 @@ def parse_feed(page: FetchedPage) -> list[EntryRef]:
     if body[:20].lower().startswith(_HTML_START):
         raise FeedMalformed(f"expected a feed, got an HTML page from {page.url}")
     # Bytes, never a URL: given a string that looks like a URL, feedparser would fetch it.
-    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    try:
+        parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except (ValueError, UnicodeError, LookupError) as exc:
+        # e.g. a garbage encoding declaration, which feedparser does not catch itself
+        raise FeedMalformed(f"unreadable feed ({exc}) from {page.url}") from exc
     entries = parsed.get("entries", [])
     if not parsed.get("version") and not entries:
         problem = parsed.get("bozo_exception") or "not RSS or Atom"
@@ -60,8 +65,11 @@ def parse_feed(page: FetchedPage) -> list[EntryRef]:
         link = entry.get("link") or entry.get("id")
         if not isinstance(link, str) or not link.strip():
             continue
-        url = urljoin(page.url, link.strip())
-        if not url.startswith(("http://", "https://")):
+        try:
+            url = urljoin(page.url, link.strip())
+        except ValueError:  # a link urllib cannot parse (e.g. "a://[") is no link at all
+            continue
+        if not is_web_url(url):
             continue
         refs.append(
             EntryRef(

@@ -16,6 +16,8 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PreformattedString
 
+from parsers.urls import is_web_url
+
 # Korea has kept UTC+9 without daylight saving since 1988, so a fixed offset is exact and
 # spares a tzdata dependency.
 KST = timezone(timedelta(hours=9), "KST")
@@ -151,12 +153,16 @@ def attr_str(tag: Tag, name: str) -> str | None:
 
 def canonical_url(soup: BeautifulSoup, base_url: str) -> str:
     """``<link rel=canonical>``, else ``og:url``, else ``base_url``; made absolute, no fragment."""
-    candidates = [attr_str(link, "href") for link in soup.select("link[rel~=canonical][href]")]
-    candidates += [attr_str(og, "content") for og in soup.select("meta[property='og:url']")]
+    head = soup.head or soup  # metadata lives in <head>; do not walk the body for it
+    candidates = [attr_str(link, "href") for link in head.select("link[rel~=canonical][href]")]
+    candidates += [attr_str(og, "content") for og in head.select("meta[property='og:url']")]
     for candidate in candidates:
         if candidate:
-            absolute = urljoin(base_url, candidate)
-            if absolute.startswith(("http://", "https://")):
+            try:
+                absolute = urljoin(base_url, candidate)
+            except ValueError:  # unparseable href: try the next candidate
+                continue
+            if is_web_url(absolute):
                 return absolute.split("#", 1)[0]
     return base_url.split("#", 1)[0]
 
@@ -266,10 +272,13 @@ def find_published(soup: BeautifulSoup, default_tz: tzinfo = UTC) -> datetime | 
     Looks at ``article:published_time`` and similar meta tags, then the first
     ``<time datetime>``.
     """
-    for selector in _PUBLISHED_META:
-        for meta in soup.select(selector):
-            if value := parse_date(attr_str(meta, "content"), default_tz):
-                return value
+    # <head> first (cheap); microdata can put <meta itemprop=datePublished> in the body.
+    scopes = (soup.head, soup) if soup.head is not None else (soup,)
+    for scope in scopes:
+        for selector in _PUBLISHED_META:
+            for meta in scope.select(selector):
+                if value := parse_date(attr_str(meta, "content"), default_tz):
+                    return value
     for time_tag in soup.find_all("time", datetime=True):
         if value := parse_date(attr_str(time_tag, "datetime"), default_tz):
             return value

@@ -7,6 +7,7 @@ from urllib.parse import urljoin
 from bs4 import BeautifulSoup
 
 from parsers.base import EntryRef, FetchedPage, ParseError
+from parsers.urls import is_web_url
 
 
 def parse_listing(
@@ -27,8 +28,11 @@ def parse_listing(
         href = anchor.get("href") if anchor is not None else None
         if not isinstance(href, str) or not href.strip():
             continue
-        url = urljoin(page.url, href.strip())
-        if not url.startswith(("http://", "https://")):
+        try:
+            url = urljoin(page.url, href.strip())
+        except ValueError:  # an href urllib cannot parse is no link
+            continue
+        if not is_web_url(url):
             continue
         title_node = node.select_one(title) if title else anchor
         text = title_node.get_text(" ", strip=True) if title_node is not None else None

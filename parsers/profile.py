@@ -12,10 +12,11 @@ from datetime import UTC, datetime, tzinfo
 
 from bs4 import BeautifulSoup, Tag
 
-from parsers.base import FetchedPage, ParsedArticle, ParseError
+from parsers.base import FetchedPage, ParsedArticle, ParseError, PaywallTeaser
 from parsers.html import (
     attr_str,
     canonical_url,
+    collapse_ws,
     decode_html,
     find_published,
     make_soup,
@@ -50,9 +51,10 @@ _AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|\band\b|&)\s*")
 class SiteProfile:
     """Where one outlet keeps each part of an article page (CSS selectors, first match wins).
 
-    ``published`` selectors point at elements whose ``datetime``/``content`` attribute or text
-    holds the date; page metadata (``article:published_time``) is tried first. ``drop`` lists
-    elements removed from the body before its text is read.
+    ``published`` selectors point at elements whose ``datetime``/``content``/
+    ``data-published-time`` attribute or text holds the date; page metadata
+    (``article:published_time``) is tried first. ``drop`` lists elements removed from the body
+    before its text is read.
     """
 
     title: tuple[str, ...]
@@ -63,20 +65,35 @@ class SiteProfile:
     timezone: tzinfo = UTC
     stop_phrases: tuple[str, ...] = field(default=())
     """Paragraphs starting with one of these (case-insensitive) are teasers, not body."""
+    paywall: tuple[str, ...] = field(default=())
+    """Elements that mark a subscriber-only teaser: such a page raises PaywallTeaser."""
+    title_strip: re.Pattern[str] | None = None
+    """Removed from the title wherever it matches (wire-service markers like "(LEAD)")."""
 
 
 def _first(soup: BeautifulSoup | Tag, selectors: tuple[str, ...]) -> Tag | None:
+    # iselect is lazy: it stops at the first usable match instead of walking the whole page
+    # for every selector (the dominant cost of parsing, see BENCHMARKS.md).
     for selector in selectors:
-        for tag in soup.select(selector):
+        for tag in soup.css.iselect(selector):
             if text_of(tag) or tag.name == "meta":
                 return tag
     return None
+
+
+def _scope(soup: BeautifulSoup, selector: str) -> BeautifulSoup | Tag:
+    """``<head>`` for meta selectors (no need to walk the body for them), else the page."""
+    if selector.startswith(("meta", "link")) and soup.head is not None:
+        return soup.head
+    return soup
 
 
 def _title(soup: BeautifulSoup, profile: SiteProfile) -> str:
     tag = _first(soup, profile.title)
     if tag is not None:
         title = attr_str(tag, "content") if tag.name == "meta" else text_of(tag)
+        if title and profile.title_strip is not None:
+            title = collapse_ws(profile.title_strip.sub(" ", title))
         if title:
             return title
     raise ParseError("no title found")
@@ -102,8 +119,7 @@ def _paragraphs(body: Tag, profile: SiteProfile) -> list[str]:
 def _authors(soup: BeautifulSoup, profile: SiteProfile) -> tuple[str, ...]:
     names: list[str] = []
     for selector in profile.authors:
-        tags = soup.select(selector)
-        for tag in tags:
+        for tag in _scope(soup, selector).select(selector):
             raw = attr_str(tag, "content") if tag.name == "meta" else text_of(tag)
             for part in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", raw or "")):
                 name = part.strip()
@@ -120,7 +136,13 @@ def _published(soup: BeautifulSoup, profile: SiteProfile) -> datetime | None:
         return found
     for selector in profile.published:
         for tag in soup.select(selector):
-            for raw in (attr_str(tag, "datetime"), attr_str(tag, "content"), text_of(tag)):
+            raws = (
+                attr_str(tag, "datetime"),
+                attr_str(tag, "content"),
+                attr_str(tag, "data-published-time"),
+                text_of(tag),
+            )
+            for raw in raws:
                 if value := parse_date(raw, profile.timezone):
                     return value
     return None
@@ -130,6 +152,9 @@ def extract_article(page: FetchedPage, profile: SiteProfile) -> ParsedArticle:
     """Apply ``profile`` to ``page``. Raises ParseError when there is no title or no body."""
     soup = make_soup(decode_html(page.body, page.content_type))
     title = _title(soup, profile)
+    for selector in profile.paywall:
+        if soup.select_one(selector) is not None:
+            raise PaywallTeaser(f"subscriber-only teaser ({selector}): {title!r}")
     body = _first(soup, profile.body)
     if body is None:
         raise ParseError(f"no article body found for {title!r}")

@@ -9,6 +9,7 @@ from lxml import etree  # type: ignore[import-untyped]  # lxml ships no stubs he
 
 from parsers.base import EntryRef, FeedMalformed, FetchedPage
 from parsers.html import collapse_ws, parse_date
+from parsers.urls import is_web_url
 
 # The sitemaps.org limit per file.
 MAX_URLS = 50_000
@@ -89,7 +90,7 @@ def parse_sitemap(page: FetchedPage) -> SitemapResult:
         if not loc:
             continue
         url = urljoin(page.url, loc)
-        if not url.startswith(("http://", "https://")):
+        if not is_web_url(url):
             continue
         if kind == "sitemapindex" and name == "sitemap":
             children.append(url)

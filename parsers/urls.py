@@ -66,4 +66,20 @@ def canonicalize_url(url: str) -> str:
     ]
     params.sort()
     query = urlencode(params, quote_via=quote, safe="/:@,")
-    return urlunsplit((scheme, netloc, path, query, ""))
+    # Dropping a fragment can expose whitespace before it ("/a #b"); strip so the canonical
+    # form is a fixed point (canonicalising it again changes nothing).
+    return urlunsplit((scheme, netloc, path, query, "")).strip()
+
+
+def is_web_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL that urllib can take apart (a host, and a
+    port it can read): the only links parsers hand on, so one odd link costs that link only.
+    """
+    if not url.startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(url)
+        _ = parts.port  # raises on "h:99999x" and similar
+    except ValueError:
+        return False
+    return bool(parts.hostname)

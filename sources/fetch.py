@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
 from parsers.base import FetchedPage
-from sources.errors import FetchTimeout, PageTooLarge, SourceUnavailable
+from sources.errors import (
+    ConnectionFailed,
+    FetchTimeout,
+    HTTPStatusError,
+    PageTooLarge,
+    SourceUnavailable,
+)
+
+# Called with every URL about to be requested, redirect hops included; raises to refuse it.
+URLCheck = Callable[[httpx.URL], None]
 
 MAX_REDIRECTS = 5
+# A whole body may take this many read timeouts; DEFAULT_READ_SECONDS when none is set.
+BODY_TIME_FACTOR = 3
+DEFAULT_READ_SECONDS = 20.0
 _HTTP_SCHEMES = ("http", "https")
 
 
@@ -77,7 +90,16 @@ def _check_scheme(url: httpx.URL, requested: str) -> None:
         raise SourceUnavailable(requested, f"refusing non-HTTP URL {url}")
 
 
-def _read_capped(response: httpx.Response, requested: str, max_bytes: int) -> bytes:
+def _body_deadline(client: httpx.Client) -> float:
+    """When a body must be complete: httpx's read timeout is per read, so a server dripping
+    a byte at a time would otherwise hold a fetch (and its worker) forever."""
+    read = client.timeout.read or DEFAULT_READ_SECONDS
+    return time.monotonic() + BODY_TIME_FACTOR * read
+
+
+def _read_capped(
+    response: httpx.Response, requested: str, max_bytes: int, deadline: float
+) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise PageTooLarge(requested, f"body of {declared} bytes exceeds {max_bytes}")
@@ -87,17 +109,25 @@ def _read_capped(response: httpx.Response, requested: str, max_bytes: int) -> by
         size += len(chunk)
         if size > max_bytes:
             raise PageTooLarge(requested, f"body exceeds {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise FetchTimeout(requested, f"body not complete after {size} bytes: too slow")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _send(
-    client: httpx.Client, request: httpx.Request, requested: str, max_bytes: int
+    client: httpx.Client,
+    request: httpx.Request,
+    requested: str,
+    max_bytes: int,
+    check_url: URLCheck | None,
 ) -> tuple[httpx.Response, bytes]:
     """Send ``request``, following redirects hop by hop; return the last response and body."""
     seen: set[str] = set()
     for _hop in range(MAX_REDIRECTS + 1):
         _check_scheme(request.url, requested)
+        if check_url is not None:
+            check_url(request.url)
         seen.add(str(request.url))
         response = client.send(request, stream=True, follow_redirects=False)
         try:
@@ -105,7 +135,9 @@ def _send(
             if next_request is None:
                 if response.status_code >= 400 or response.status_code == 304:
                     return response, b""
-                return response, _read_capped(response, requested, max_bytes)
+                return response, _read_capped(
+                    response, requested, max_bytes, _body_deadline(client)
+                )
         finally:
             response.close()
         if str(next_request.url) in seen:
@@ -121,13 +153,15 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     max_bytes: int,
+    check_url: URLCheck | None = None,
 ) -> FetchResult:
     """GET ``url``, conditionally when ``etag``/``last_modified`` are given.
 
     Returns a FetchResult (a 304 has an empty body). Raises FetchTimeout on a connect or read
     timeout; SourceUnavailable for connection/DNS errors, redirect loops, more than 5
     redirects, non-HTTP(S) redirect targets and HTTP status >= 400 (the message names the
-    status); PageTooLarge as soon as the streamed body passes ``max_bytes``.
+    status; an HTTPStatusError carrying it); PageTooLarge as soon as the streamed body passes
+    ``max_bytes``. ``check_url`` sees every URL before it is requested, redirects included.
     """
     headers: dict[str, str] = {}
     if etag:
@@ -137,15 +171,26 @@ def fetch(
     started = time.monotonic()
     try:
         request = client.build_request("GET", url, headers=headers)
-        response, body = _send(client, request, url, max_bytes)
+        response, body = _send(client, request, url, max_bytes, check_url)
     except httpx.TimeoutException as exc:
         raise FetchTimeout(url, f"timed out: {type(exc).__name__}") from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+        raise ConnectionFailed(url, f"{type(exc).__name__}: {exc}") from exc
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise SourceUnavailable(url, f"{type(exc).__name__}: {exc}") from exc
     elapsed = time.monotonic() - started
 
+    if response.status_code == 304 and not headers:
+        # "Not modified" since when? Without a validator sent, a 304 is a broken server; taken
+        # at face value it would make a dead source look healthy forever.
+        raise SourceUnavailable(url, "HTTP 304 to an unconditional request")
     if response.status_code >= 400:
-        raise SourceUnavailable(url, f"HTTP {response.status_code} {response.reason_phrase}")
+        raise HTTPStatusError(
+            url,
+            f"HTTP {response.status_code} {response.reason_phrase}",
+            status=response.status_code,
+            retry_after=response.headers.get("retry-after"),
+        )
     return FetchResult(
         url=url,
         final_url=str(response.url),

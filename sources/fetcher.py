@@ -1,18 +1,68 @@
 """The fetcher the pipeline uses: one place where every request of a run goes through.
 
-It holds the HTTP client and the limits of the run. Politeness (robots.txt, per-host rate
-limits, Retry-After) and address policy belong here, so that callers stay a list of steps.
+It holds the HTTP client and the limits of the run, and applies them in this order for each
+URL: the address policy (no local addresses unless ``allow_local``), robots.txt, then for each
+attempt the global concurrency limit, the per-host spacing, the caller's ``throttle`` and the
+request itself (redirect hops re-checked against the address policy). Transient failures are
+retried with exponential backoff and jitter; ``429``/``503`` with ``Retry-After`` wait what the
+server asks, up to a cap. Loopback hosts (your own machine: tests, the demo) are not spaced.
+
+``counts`` tallies what politeness cost: ``robots_blocked``, ``robots_unavailable``,
+``retries``, ``retry_after_waits``.
 """
 
 from __future__ import annotations
 
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+
 import httpx
 
+from sources.addresses import Resolver, check_public, is_loopback_host, system_resolver
+from sources.errors import (
+    BlockedByRobots,
+    FetchError,
+    FetchTimeout,
+    HTTPStatusError,
+    SourceUnavailable,
+)
 from sources.fetch import FetchResult, fetch, make_client
+from sources.politeness import (
+    HostRateLimiter,
+    Politeness,
+    Sleep,
+    backoff_delay,
+    parse_retry_after,
+)
+from sources.robots import MAX_ROBOTS_BYTES, RobotsPolicy, RobotsStore
+
+RATE_LIMITED = "rate_limited"
+
+
+def origin_of(url: str | httpx.URL) -> str:
+    """``scheme://host[:port]`` of a URL (the port only when it is not the default)."""
+    parsed = httpx.URL(str(url))
+    default = {"http": 80, "https": 443}.get(parsed.scheme)
+    port = f":{parsed.port}" if parsed.port is not None and parsed.port != default else ""
+    host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
+    return f"{parsed.scheme}://{host}{port}"
 
 
 class Fetcher:
-    """Fetches URLs for one run; ``close()`` (or ``with``) releases the connection pool."""
+    """Fetches URLs for one run; ``close()`` (or ``with``) releases the connection pool.
+
+    Everything that touches time or the network is injectable for tests: ``transport``
+    (``httpx.MockTransport``), ``resolver`` (host → addresses), ``clock``/``sleep`` (the rate
+    limiter, Retry-After and backoff waits), ``now`` (robots.txt age, HTTP-dates) and ``rand``
+    (jitter). ``robots_store`` shares robots.txt answers between runs; ``throttle`` is called
+    with the origin before each request, after robots and the per-host spacing (a hook for
+    orchestration-wide limits).
+    """
 
     def __init__(
         self,
@@ -21,9 +71,39 @@ class Fetcher:
         timeout: float,
         max_bytes: int,
         transport: httpx.BaseTransport | None = None,
+        politeness: Politeness | None = None,
+        robots_store: RobotsStore | None = None,
+        obey_robots: bool = True,
+        resolver: Resolver = system_resolver,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = time.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rand: Callable[[], float] = random.random,
+        throttle: Callable[[str], None] | None = None,
     ) -> None:
         self.max_bytes = max_bytes
+        self.politeness = politeness or Politeness()
         self.client = make_client(user_agent=user_agent, timeout=timeout, transport=transport)
+        self.robots: RobotsPolicy | None = (
+            RobotsPolicy(
+                user_agent=user_agent,
+                fetch_robots=self._fetch_robots,
+                store=robots_store,
+                now=now,
+            )
+            if obey_robots
+            else None
+        )
+        self.limiter = HostRateLimiter(self.politeness.host_interval, clock=clock, sleep=sleep)
+        self.counts: Counter[str] = Counter()
+        self._resolver = resolver
+        self._sleep = sleep
+        self._now = now
+        self._rand = rand
+        self._throttle = throttle
+        self._slots = threading.BoundedSemaphore(self.politeness.max_concurrency)
+        self._counts_lock = threading.Lock()
+        self._robots_failures: dict[str, FetchError] = {}  # origin -> why robots.txt failed
 
     def get(
         self,
@@ -33,11 +113,139 @@ class Fetcher:
         last_modified: str | None = None,
         allow_local: bool = False,
     ) -> FetchResult:
-        """GET ``url`` (conditionally when validators are given). Raises ``FetchError``."""
-        del allow_local  # address policy: see DESIGN; enforced once the policy lands here
-        return fetch(
-            self.client, url, etag=etag, last_modified=last_modified, max_bytes=self.max_bytes
+        """GET ``url`` (conditionally when validators are given). Raises ``FetchError``:
+        ``BlockedByRobots`` when robots.txt forbids it (nothing is requested), a
+        ``SourceUnavailable`` of kind ``blocked_address`` for a local address without
+        ``allow_local`` (redirects included), of kind ``rate_limited`` when the server asks to
+        wait longer than the cap."""
+        origin = origin_of(url)
+        if not allow_local:
+            check_public(httpx.URL(url), resolver=self._resolver, requested=url)
+        self.check_robots(url, allow_local=allow_local)
+        return self._with_retries(
+            url, origin, allow_local, etag=etag, last_modified=last_modified, max_bytes=None
         )
+
+    def check_robots(self, url: str, *, allow_local: bool = False) -> None:
+        """Raise ``BlockedByRobots`` unless robots.txt lets us fetch ``url``."""
+        if self.robots is None:
+            return
+        rules = self.robots.rules_for(origin_of(url), allow_local=allow_local)
+        if rules.allows(url, self.robots.agent):
+            return
+        if rules.verdict == "unavailable":
+            self._count("robots_unavailable")
+            cause = self._robots_failures.get(origin_of(url))
+            if cause is not None:
+                # The host itself is unreachable (DNS, refused, timeout): say that, with the
+                # kind of the real failure, rather than blame robots.txt.
+                error = FetchTimeout if isinstance(cause, FetchTimeout) else SourceUnavailable
+                raise error(url, f"host unreachable (robots.txt fetch failed: {cause})")
+            raise BlockedByRobots(url, "robots.txt unavailable (5xx); not now")
+        self._count("robots_blocked")
+        raise BlockedByRobots(url, f"robots.txt disallows it for {self.robots.agent}")
+
+    def _with_retries(
+        self,
+        url: str,
+        origin: str,
+        allow_local: bool,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        max_bytes: int | None,
+    ) -> FetchResult:
+        attempts = max(1, self.politeness.max_attempts)
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._request(
+                    url,
+                    origin,
+                    allow_local,
+                    etag=etag,
+                    last_modified=last_modified,
+                    max_bytes=max_bytes or self.max_bytes,
+                )
+            except FetchError as exc:
+                if not exc.transient or attempt == attempts:
+                    raise
+                delay = self._retry_delay(exc, url, origin, attempt)
+            self._count("retries")
+            if delay > 0:
+                self._sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _retry_delay(self, exc: FetchError, url: str, origin: str, attempt: int) -> float:
+        if isinstance(exc, HTTPStatusError) and exc.status in (429, 503):
+            asked = parse_retry_after(exc.retry_after, now=self._now())
+            if asked is not None:
+                cap = self.politeness.retry_after_cap
+                if asked > cap:
+                    raise SourceUnavailable(
+                        url,
+                        f"HTTP {exc.status}: server asks to retry after {asked:.0f} s, "
+                        f"more than the {cap:.0f} s cap (TRADEWATCH_RETRY_AFTER_CAP)",
+                        kind=RATE_LIMITED,
+                    ) from exc
+                self._count("retry_after_waits")
+                # The host's next slot moves, so everyone heading there waits, this retry
+                # included (the limiter does the sleeping).
+                self.limiter.defer(origin, asked)
+                return 0.0
+        return backoff_delay(
+            attempt,
+            base=self.politeness.backoff_base,
+            cap=self.politeness.backoff_cap,
+            rand=self._rand,
+        )
+
+    def _request(
+        self,
+        url: str,
+        origin: str,
+        allow_local: bool,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        max_bytes: int,
+    ) -> FetchResult:
+        check = None if allow_local else partial(_check_hop, resolver=self._resolver, requested=url)
+        with self._slots:
+            host = httpx.URL(url).host
+            self.limiter.wait(origin, interval=0.0 if is_loopback_host(host) else None)
+            if self._throttle is not None:
+                self._throttle(origin)
+            return fetch(
+                self.client,
+                url,
+                etag=etag,
+                last_modified=last_modified,
+                max_bytes=max_bytes,
+                check_url=check,
+            )
+
+    def _fetch_robots(self, origin: str, allow_local: bool) -> tuple[int | None, str]:
+        url = f"{origin}/robots.txt"
+        try:
+            result = self._request(
+                url,
+                origin,
+                allow_local,
+                etag=None,
+                last_modified=None,
+                max_bytes=MAX_ROBOTS_BYTES,
+            )
+        except HTTPStatusError as exc:
+            return exc.status, ""
+        except FetchError as exc:
+            self._robots_failures[origin] = exc
+            return None, ""
+        self._robots_failures.pop(origin, None)
+        return result.status, result.body.decode("utf-8", errors="replace")
+
+    def _count(self, key: str) -> None:
+        with self._counts_lock:
+            self.counts[key] += 1
 
     def close(self) -> None:
         self.client.close()
@@ -47,3 +255,7 @@ class Fetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _check_hop(url: httpx.URL, *, resolver: Resolver, requested: str) -> None:
+    check_public(url, resolver=resolver, requested=requested)

@@ -1,8 +1,8 @@
 """Classifier verdicts, their per-dimension signals, and the policy changes departures open.
 
 A departure on a dimension opens a ``PolicyChange`` for (dimension, direction, baseline
-version), or corroborates the open one: each distinct outlet counts once, however many of its
-articles repeat the claim.
+version), or corroborates the open one. ``outlets`` lists every distinct outlet that reported
+it; ``corroboration`` counts independent reports (see ``independent_outlets``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from classify.types import Assessment as Verdict
 from classify.types import DimensionSignal, Direction, Relation
@@ -182,7 +182,6 @@ def _open_or_corroborate(
     if article.outlet not in change.outlets:
         # Reassign, not append: JSON columns do not track in-place mutation.
         change.outlets = [*change.outlets, article.outlet]
-    change.corroboration = len(change.outlets)
     change.last_seen_at = max(change.last_seen_at, at)
     change.confidence = max(change.confidence, confidence)
     if change.to_stance is None and sig.reported_stance:
@@ -202,8 +201,35 @@ def _open_or_corroborate(
                 policy_change_id=change.id, article_id=article.id, signal_id=signal.id
             )
         )
+        session.flush()
+    change.corroboration = len(independent_outlets(session=session, change_id=change.id))
+    session.add(change)
     session.flush()
     return change
+
+
+def independent_outlets(*, session: Session, change_id: int) -> set[str]:
+    """The outlets that reported a policy change independently.
+
+    The rule: the change's evidence articles are grouped by story cluster (``cluster_key``;
+    an article without one is its own story). Each story is credited to the outlet of its
+    earliest article (first seen, then lowest id), and each outlet counts once. So an outlet
+    reprinting another's story adds nothing; an outlet reporting the change in its own story
+    counts; an outlet with several stories still counts once.
+    """
+    rows = session.exec(
+        select(Article.id, Article.outlet, Article.cluster_key, Article.first_seen_at)
+        .join(PolicyChangeEvidence, col(PolicyChangeEvidence.article_id) == col(Article.id))
+        .where(PolicyChangeEvidence.policy_change_id == change_id)
+    ).all()
+    first: dict[str, tuple[datetime, int, str]] = {}
+    for article_id, outlet, cluster_key, first_seen in rows:
+        assert article_id is not None
+        story = cluster_key or f"a{article_id}"
+        candidate = (first_seen, article_id, outlet)
+        if story not in first or candidate < first[story]:
+            first[story] = candidate
+    return {outlet for _, _, outlet in first.values()}
 
 
 def _stance_after(

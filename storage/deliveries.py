@@ -3,18 +3,48 @@
 A channel is known by a key derived from its URL, never by the URL itself: Apprise URLs carry
 tokens and passwords. ``notify.channels.channel_key`` and ``redact_url`` make the pair
 callers pass in.
+
+At most once per (digest, channel), and nothing lost
+----------------------------------------------------
+A channel cannot take part in our transaction, so "send, then record" always leaves a gap in
+which the process can die: the channel has the digest and the database does not know. Sending
+again after a restart would repeat it; never sending again would lose it on a real failure.
+The protocol closes the gap by making it *visible* instead of guessing:
+
+1. ``claim`` moves a due row (``pending``, or ``failed`` past its backoff) to ``sending`` with
+   one conditional UPDATE and **commits** it before the channel is called. Two runs racing for
+   the same row cannot both win: the loser's UPDATE matches no row.
+2. The caller sends. ``mark_sent`` records acceptance; ``mark_failed`` records a definite
+   refusal (the channel answered no, or could not be reached), which is retried later with
+   backoff (5 min × 2^(attempts-1), at most 6 h).
+3. A row still ``sending`` when a later run looks is **uncertain**: the process died between
+   the send and the record, and only a person can tell whether the message arrived. It is
+   never sent again automatically; ``uncertain`` lists it (``tradewatch status``, the next
+   digest's footer), and an operator either releases it (send again: ``release``) or confirms
+   it (it did arrive: ``confirm``) with ``tradewatch deliveries retry|confirm ID``.
+
+So a digest reaches a channel at most once without an operator's say-so, and a definite
+failure is never silently dropped. Immediate alerts (``storage.alerts``) use the same
+functions on the ``alert`` table.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
+from sqlalchemy import update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, and_, col, or_, select
 
 from storage.enums import DeliveryStatus
-from storage.models import Delivery, Digest
+from storage.models import Alert, Delivery, Digest
 from storage.types import as_utc
+
+Outbox = TypeVar("Outbox", Delivery, Alert)
+
+# Only these may be claimed: ``sending`` is uncertain and ``sent`` is final.
+_CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(hours=6)
@@ -65,33 +95,125 @@ def due_deliveries(*, session: Session, now: datetime | None = None) -> list[Del
     return list(session.exec(stmt))
 
 
-def mark_sent(*, session: Session, delivery: Delivery, now: datetime | None = None) -> None:
-    """The channel accepted the digest: never send it there again."""
+def claim(*, session: Session, row: Outbox, now: datetime | None = None) -> bool:
+    """Move ``row`` (a Delivery or an Alert) to ``sending`` and COMMIT; True if this caller
+    won it. False when it is no longer claimable (another run claimed or sent it).
+
+    Counts the attempt now: an attempt that dies mid-send still happened.
+    """
     at = as_utc(now, what="now")
+    model = type(row)
+    result = session.execute(
+        update(model)
+        .where(col(model.id) == row.id, col(model.status).in_(_CLAIMABLE))
+        .values(status=DeliveryStatus.SENDING, attempts=model.attempts + 1, last_attempt_at=at)
+    )
+    session.commit()
+    session.refresh(row)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+def mark_sent(*, session: Session, delivery: Outbox, now: datetime | None = None) -> None:
+    """The channel accepted the message: never send it there again."""
+    at = as_utc(now, what="now")
+    if delivery.status is not DeliveryStatus.SENDING:
+        delivery.attempts += 1  # not claimed first: count the attempt here
     delivery.status = DeliveryStatus.SENT
-    delivery.attempts += 1
     delivery.last_attempt_at = at
     delivery.sent_at = at
-    delivery.next_attempt_at = None
+    if isinstance(delivery, Delivery):
+        delivery.next_attempt_at = None
     session.add(delivery)
     session.flush()
 
 
 def mark_failed(
-    *, session: Session, delivery: Delivery, error: str, now: datetime | None = None
+    *, session: Session, delivery: Outbox, error: str, now: datetime | None = None
 ) -> None:
     """The channel refused or was unreachable: retry after 5 min × 2^(attempts-1), at most 6 h.
 
     ``error`` is stored as given: callers must not put the channel URL in it.
     """
     at = as_utc(now, what="now")
+    if delivery.status is not DeliveryStatus.SENDING:
+        delivery.attempts += 1
     delivery.status = DeliveryStatus.FAILED
-    delivery.attempts += 1
     delivery.last_attempt_at = at
     delivery.last_error = error[:MAX_ERROR_CHARS]
-    delivery.next_attempt_at = at + backoff(delivery.attempts)
+    if isinstance(delivery, Delivery):
+        delivery.next_attempt_at = at + backoff(delivery.attempts)
     session.add(delivery)
     session.flush()
+
+
+def retry_due(row: Outbox, *, now: datetime | None = None) -> bool:
+    """Whether a row may be attempted now: pending, or failed and past its backoff."""
+    if row.status is DeliveryStatus.PENDING:
+        return True
+    if row.status is not DeliveryStatus.FAILED or row.last_attempt_at is None:
+        return False
+    at = as_utc(now, what="now")
+    if isinstance(row, Delivery) and row.next_attempt_at is not None:
+        return row.next_attempt_at <= at
+    return row.last_attempt_at + backoff(row.attempts) <= at
+
+
+def uncertain(*, session: Session, model: type[Outbox]) -> list[Outbox]:
+    """Rows left in ``sending``: sent or not, nobody knows. Oldest first."""
+    stmt = (
+        select(model)
+        .where(model.status == DeliveryStatus.SENDING)
+        .order_by(col(model.last_attempt_at), col(model.id))
+    )
+    return list(session.exec(stmt))
+
+
+class OutboxError(ValueError):
+    """An operator action on a row that does not exist or is not in a state that allows it."""
+
+
+def release(
+    *, session: Session, model: type[Outbox], row_id: int, now: datetime | None = None
+) -> Outbox:
+    """An operator's "send it again": an uncertain or failed row becomes pending (due now).
+
+    Flushes, never commits. Raises ``OutboxError`` for a missing row or one already sent.
+    """
+    row = _get(session, model, row_id)
+    if row.status not in (DeliveryStatus.SENDING, DeliveryStatus.FAILED):
+        raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending or failed rows")
+    row.status = DeliveryStatus.PENDING
+    if isinstance(row, Delivery):
+        row.next_attempt_at = None
+    row.last_error = f"released by operator at {as_utc(now, what='now'):%Y-%m-%d %H:%M} UTC"
+    session.add(row)
+    session.flush()
+    return row
+
+
+def confirm(
+    *, session: Session, model: type[Outbox], row_id: int, now: datetime | None = None
+) -> Outbox:
+    """An operator's "it did arrive": an uncertain row is recorded as sent. Flushes only."""
+    row = _get(session, model, row_id)
+    if row.status is not DeliveryStatus.SENDING:
+        raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending rows")
+    row.status = DeliveryStatus.SENT
+    row.sent_at = as_utc(now, what="now")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _get(session: Session, model: type[Outbox], row_id: int) -> Outbox:
+    row = session.get(model, row_id)
+    if row is None:
+        raise OutboxError(f"no {_name(model)} with id {row_id}")
+    return row
+
+
+def _name(model: type[Delivery] | type[Alert]) -> str:
+    return "delivery" if model is Delivery else "alert"
 
 
 def backoff(attempts: int) -> timedelta:

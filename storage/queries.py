@@ -17,8 +17,10 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from classify.types import Direction, Relation
+from storage.deliveries import uncertain as uncertain_rows
 from storage.enums import DeliveryStatus, PolicyChangeStatus
 from storage.models import (
+    Alert,
     Article,
     ArticleRevision,
     Assessment,
@@ -29,6 +31,7 @@ from storage.models import (
     SourceEvent,
     SourceState,
 )
+from storage.review import review_stats
 from storage.types import as_utc
 
 EXPORT_BATCH = 500
@@ -112,24 +115,43 @@ class RevisionView:
 
 
 def _latest_assessment_ids(
-    *, start: datetime | None = None, end: datetime | None = None, include_historical: bool = True
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    include_historical: bool = True,
+    by_published: bool = False,
 ) -> SelectOfScalar[int | None]:
-    """Subquery: the newest assessment id per article (ids grow with time)."""
+    """Subquery: the newest assessment id per article (ids grow with time), of assessments
+    made in [start, end) — or, with ``by_published``, of articles published in it."""
     stmt = select(func.max(Assessment.id)).group_by(col(Assessment.article_id))
+    when: Any = col(Assessment.created_at)
+    if by_published:
+        stmt = stmt.join(Article, col(Article.id) == col(Assessment.article_id))
+        when = Article.__table__.c.published_at  # type: ignore[attr-defined]  # nullable column
     if start is not None:
-        stmt = stmt.where(col(Assessment.created_at) >= as_utc(start, what="start"))
+        stmt = stmt.where(when >= as_utc(start, what="start"))
     if end is not None:
-        stmt = stmt.where(col(Assessment.created_at) < as_utc(end, what="end"))
+        stmt = stmt.where(when < as_utc(end, what="end"))
     if not include_historical:
         stmt = stmt.where(col(Assessment.historical).is_(False))
     return stmt
 
 
 def window_items(
-    *, session: Session, start: datetime, end: datetime, include_historical: bool = False
+    *,
+    session: Session,
+    start: datetime,
+    end: datetime,
+    include_historical: bool = False,
+    by_published: bool = False,
 ) -> list[ItemView]:
-    """Per article, its latest assessment created in [start, end), newest articles first."""
-    latest = _latest_assessment_ids(start=start, end=end, include_historical=include_historical)
+    """Per article, its latest assessment created in [start, end), newest articles first.
+
+    ``by_published`` selects articles *published* in the window instead (retrospective
+    digests of a backfilled period, whose assessments were all made today)."""
+    latest = _latest_assessment_ids(
+        start=start, end=end, include_historical=include_historical, by_published=by_published
+    )
     rows = session.exec(
         select(Assessment, Article)
         .join(Article, col(Article.id) == col(Assessment.article_id))
@@ -242,6 +264,32 @@ def source_events(*, session: Session, start: datetime, end: datetime) -> list[S
     ]
 
 
+def failing_sources(*, session: Session, start: datetime, end: datetime) -> list[SourceEventView]:
+    """Sources whose last attempt, made in [start, end), failed but which have not (yet)
+    turned unhealthy: single errors, shown in the digest of the window they happened in.
+    Unhealthy sources are reported by their ``unhealthy`` event instead."""
+    stmt = (
+        select(SourceState)
+        .where(
+            col(SourceState.consecutive_failures) > 0,
+            col(SourceState.healthy).is_(True),
+            col(SourceState.last_attempt_at) >= as_utc(start, what="start"),
+            col(SourceState.last_attempt_at) < as_utc(end, what="end"),
+        )
+        .order_by(col(SourceState.name))
+    )
+    return [
+        SourceEventView(
+            source=state.name,
+            kind="failing",
+            at=as_utc(state.last_attempt_at, what="last_attempt_at"),
+            detail=f"{state.consecutive_failures} consecutive failure(s), last "
+            f"{state.last_error_kind}: {state.last_error}",
+        )
+        for state in session.exec(stmt)
+    ]
+
+
 def revisions(*, session: Session, start: datetime, end: datetime) -> list[RevisionView]:
     """Revisions after the first (edits of known articles) made in [start, end), each with
     the text of the revision before it."""
@@ -300,6 +348,18 @@ def status_report(*, session: Session) -> dict[str, Any]:
         }
         for state in session.exec(select(SourceState).order_by(col(SourceState.name)))
     }
+    uncertain = [
+        {
+            "kind": "delivery",
+            "id": d.id,
+            "channel": d.channel_label,
+            "since": _iso(d.last_attempt_at),
+        }
+        for d in uncertain_rows(session=session, model=Delivery)
+    ] + [
+        {"kind": "alert", "id": a.id, "channel": a.channel_label, "since": _iso(a.last_attempt_at)}
+        for a in uncertain_rows(session=session, model=Alert)
+    ]
     return {
         "counts": {
             "articles": count(select(func.count()).select_from(Article)),
@@ -313,6 +373,17 @@ def status_report(*, session: Session) -> dict[str, Any]:
             "deliveries": by_status,
         },
         "sources": sources,
+        # accepted vs dismissed departures per dimension, then "all": the false-alert rate
+        "review": {
+            st.dimension: {
+                "accepted": st.accepted,
+                "dismissed": st.dismissed,
+                "false_alert_rate": st.false_alert_rate,
+            }
+            for st in review_stats(session=session)
+        },
+        # sends interrupted mid-way: never repeated until an operator decides
+        "uncertain_deliveries": uncertain,
     }
 
 

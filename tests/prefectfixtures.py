@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -17,4 +19,14 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=90):
+        # Starting the server re-ran Prefect's logging setup inside the current test's output
+        # capture, binding its console handler to a stream pytest closes after that test. Bind
+        # it to the process's real streams instead (pytest still captures them at fd level).
+        from prefect.logging.configuration import setup_logging
+
+        with (
+            contextlib.redirect_stderr(sys.__stderr__),
+            contextlib.redirect_stdout(sys.__stdout__),
+        ):
+            setup_logging(incremental=False)
         yield

@@ -23,10 +23,20 @@ def site_root(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture
-def site(site_root: Path) -> Iterator[SampleSite]:
-    with serve_directory(site_root) as running:
+@pytest.fixture(scope="session")
+def site_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite]:
+    """One loopback HTTP server for the whole session; each test points it at its own copy."""
+    with serve_directory(tmp_path_factory.mktemp("empty-site")) as running:
         yield running
+
+
+@pytest.fixture
+def site(site_server: SampleSite, site_root: Path) -> SampleSite:
+    """The session's server, serving a fresh writable copy of the sample site."""
+    site_server.root = site_root
+    site_server.clear_overrides()
+    site_server.clear_requests()
+    return site_server
 
 
 def write_sources(

@@ -25,7 +25,14 @@ from tradewatch.settings import Settings, SettingsError, load_settings
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
 # Subcommands that live in their own modules (each has ``register(sub)``).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "tradewatch.commands.serve",
+    "tradewatch.commands.review",
+    "tradewatch.commands.deliveries",
+    "tradewatch.commands.web",
+    "tradewatch.commands.sources",
+    "tradewatch.commands.reclassify",
+)
 
 
 class UsageError(Exception):
@@ -148,23 +155,40 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     sources, baseline = _config_paths(args, settings)
     if args.until < args.since:
         raise UsageError("--until must not be before --since")
+    if args.window_days < 1:
+        raise UsageError("--window-days must be at least 1")
     _prefect_defaults()
-    from flows.backfill import backfill
+    from flows.backfill import backfill, split_windows
+    from storage.db import upgrade
+    from tradewatch.backfill_progress import progress_bar
+    from tradewatch.sources_config import load_sources
 
-    totals = backfill(
-        start=args.since,
-        end=args.until,
-        sources=args.source,
-        notify=args.notify,
-        window_days=args.window_days,
-        sources_file=str(sources),
-        baseline_file=str(baseline),
-    )
+    names = [s.name for s in load_sources(sources).enabled(args.source)]
+    windows = split_windows(args.since, args.until, args.window_days)
+    url = settings.resolved_database_url
+    upgrade(url)  # the progress bar reads the backfill table from the first poll
+    show = contextlib.nullcontext() if args.no_progress else progress_bar(url, names, windows)
+    with show:
+        totals = backfill(
+            start=args.since,
+            end=args.until,
+            sources=args.source,
+            notify=args.notify,
+            window_days=args.window_days,
+            sources_file=str(sources),
+            baseline_file=str(baseline),
+            redo=args.redo,
+        )
     print(
         f"backfill {args.since}..{args.until}: {totals['windows']} windows, "
+        f"{totals['runs']} source-windows run, {totals['skipped_done']} already done; "
         f"{totals['new_articles']} new articles, {totals['departures']} departures; "
         f"failed sources: {', '.join(totals['failed_sources']) or 'none'}"
     )
+    for failure in totals["failed_windows"]:
+        print(f"  {failure}")
+    if totals["failed_windows"]:
+        print("  (run the same backfill again to retry what failed)")
     if "digest" in totals:
         _print_digest(totals["digest"])
     return EXIT_OK
@@ -204,6 +228,16 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         if info["consecutive_failures"]:
             line += f", {info['consecutive_failures']} failures ({info['last_error_kind']})"
         print(line)
+    print("false-alert rate (dismissed of reviewed departures):")
+    for dimension, review in report["review"].items():
+        rate = review["false_alert_rate"]
+        shown = "n/a (nothing reviewed)" if rate is None else f"{100 * rate:.0f}%"
+        counts_text = f"{review['accepted']} accepted, {review['dismissed']} dismissed"
+        print(f"  {dimension}: {shown}, {counts_text}")
+    if report["uncertain_deliveries"]:
+        print("UNCERTAIN (sender stopped mid-send; `tradewatch deliveries retry|confirm ID`):")
+        for u in report["uncertain_deliveries"]:
+            print(f"  {u['kind']} {u['id']} to {u['channel']} since {u['since']}")
     return EXIT_OK
 
 
@@ -355,6 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--until", type=_date, required=True, help="last day (inclusive)")
     p.add_argument("--notify", action="store_true", help="deliver a retrospective digest")
     p.add_argument("--window-days", type=int, default=31, help="days per backfill window")
+    p.add_argument(
+        "--redo", action="store_true", help="run windows an earlier backfill completed again"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     p = add("status", cmd_status, "counts, open policy changes, deliveries, source health")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p = add(
@@ -389,6 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    settings: Settings | None = None
     try:
         settings = load_settings()
         return int(args.func(args, settings))
@@ -401,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         print(f"tradewatch: {type(exc).__name__}: {reason}", file=sys.stderr)
-        if os.environ.get("TRADEWATCH_DEBUG"):
+        if settings is not None and settings.debug:
             raise
         return EXIT_FAILURE
 

@@ -36,8 +36,11 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
     return out or "(top level)"
 
 
-def describe_validation_error(exc: ValidationError) -> list[str]:
-    """One line per error: ``field.path: message (got <value>)``."""
+def describe_validation_error(exc: ValidationError, *, show_input: bool = True) -> list[str]:
+    """One line per error: ``field.path: message (got <value>)``.
+
+    ``show_input=False`` leaves the offending value out: environment settings may be secrets.
+    """
     lines = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
@@ -46,7 +49,7 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
             msg = msg[len("Value error, ") :]
         got = err.get("input")
         suffix = ""
-        if err["type"] not in {"missing"} and isinstance(got, str | int | float | bool):
+        if show_input and err["type"] != "missing" and isinstance(got, str | int | float | bool):
             suffix = f" (got {got!r})"
         lines.append(f"{_field_path(loc)}: {msg}{suffix}")
     return lines
@@ -65,7 +68,8 @@ def read_yaml(path: Path) -> object:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+        # Reader errors (bad bytes) have no .problem and a multi-line str(): keep one line.
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
         raise ConfigError(path, [f"{where}invalid YAML: {problem}"]) from None
 
 

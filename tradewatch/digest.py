@@ -2,7 +2,12 @@
 
 Departures come first (grouped by dimension, ranked by how many outlets reported them), then
 confirmations, new dimensions, source health and revisions. An empty window still yields a
-short heartbeat so that silence is never ambiguous.
+short heartbeat so that silence is never ambiguous. The foot carries the measured false-alert
+rate and any delivery whose outcome is unknown.
+
+Delivery follows the claim → send → record protocol of ``storage.deliveries``: at most once
+per (digest, channel), definite failures retried with backoff, and a send interrupted by a
+crash reported as uncertain rather than repeated.
 """
 
 from __future__ import annotations
@@ -18,27 +23,39 @@ from sqlmodel import Session
 from classify.baseline import Baseline
 from notify.channels import DeliveryError, channel_key, redact_url, send
 from notify.content import (
+    DeliveryNote,
     DepartureGroup,
     DigestContent,
     DigestItem,
     DigestSummary,
     EvidenceQuote,
+    FalseAlertNote,
     RevisionNote,
     SourceHealthNote,
     word_diff,
 )
 from notify.render import render_html, render_markdown, render_text
-from storage.deliveries import due_deliveries, ensure_deliveries, mark_failed, mark_sent
+from storage.deliveries import (
+    claim,
+    due_deliveries,
+    ensure_deliveries,
+    mark_failed,
+    mark_sent,
+    uncertain,
+)
 from storage.digests import last_digest, save_digest
+from storage.models import Alert, Delivery, PolicyChange
 from storage.queries import (
     ItemView,
     SignalView,
+    failing_sources,
     policy_changes,
     revisions,
     source_events,
     status_report,
     window_items,
 )
+from storage.review import review_stats
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +73,7 @@ class DigestOutcome:
     summary: DigestSummary
     sent: int
     failed: int
+    uncertain: int = 0
 
 
 def default_window(
@@ -110,8 +128,14 @@ def build_content(
     now: datetime | None = None,
 ) -> DigestContent:
     """Read the window's verdicts and events and arrange them for the reader."""
+    # A digest that includes historical items is a retrospective of a period: it selects by
+    # publication date, since backfilled items were all assessed when the backfill ran.
     items = window_items(
-        session=session, start=start, end=end, include_historical=include_historical
+        session=session,
+        start=start,
+        end=end,
+        include_historical=include_historical,
+        by_published=include_historical,
     )
     changes = {pc.id: pc for pc in policy_changes(session=session, status=None)}
 
@@ -135,13 +159,21 @@ def build_content(
     departures: list[DepartureGroup] = []
     for dimension, members in groups.items():
         dim = baseline.dimension(dimension)
-        outlets = {
-            o
-            for view, _sig in members
-            for pc_id in view.policy_change_ids
-            if (pc := changes.get(pc_id)) is not None and pc.dimension == dimension
-            for o in pc.outlets
-        } or {view.outlet for view, _sig in members}
+        linked = sorted(
+            {
+                pc.id
+                for view, sig in members
+                for pc_id in view.policy_change_ids
+                if (pc := changes.get(pc_id)) is not None
+                and pc.dimension == dimension
+                and pc.direction == sig.direction
+            }
+        )
+        outlets = {o for pc_id in linked for o in changes[pc_id].outlets} or {
+            view.outlet for view, _sig in members
+        }
+        # independent reports (reprints of one story count once), as the change records them
+        corroboration = max((changes[i].corroboration for i in linked), default=len(outlets))
         first_sig = members[0][1]
         departures.append(
             DepartureGroup(
@@ -151,10 +183,17 @@ def build_content(
                 baseline_statement=dim.statement if dim else "",
                 reported_stance=first_sig.reported_stance or first_sig.direction,
                 direction=str(first_sig.direction),
-                corroboration=len(outlets),
+                corroboration=corroboration,
                 items=tuple(
-                    _item(view, sig, baseline, corroboration=len(outlets))
+                    _item(view, sig, baseline, corroboration=corroboration)
                     for view, sig in sorted(members, key=lambda m: -m[0].confidence)
+                ),
+                outlets=tuple(sorted(outlets)),
+                confidence=max(view.confidence for view, _sig in members),
+                # the open change, if any, is what the reader can act on
+                policy_change_id=next(
+                    (i for i in linked if changes[i].status == "open"),
+                    linked[0] if linked else None,
                 ),
             )
         )
@@ -162,24 +201,19 @@ def build_content(
     strength = {dim: max(sig.score for _view, sig in members) for dim, members in groups.items()}
     departures.sort(key=lambda g: (-g.corroboration, -strength[g.dimension]))
 
+    # Health changes only (unhealthy, recovered, silent), each written once when it happened:
+    # a source that stays down is not repeated in every digest; the summary still counts it.
+    # Plus this window's single failures of sources not (yet) unhealthy.
     health = [
         SourceHealthNote(source=e.source, kind=e.kind, detail=e.detail, at=e.at)
-        for e in source_events(session=session, start=start, end=end)
+        for e in [
+            *source_events(session=session, start=start, end=end),
+            *failing_sources(session=session, start=start, end=end),
+        ]
     ]
     status = status_report(session=session)
     sources = status["sources"]
     healthy = sum(1 for s in sources.values() if s["healthy"])
-    noted = {h.source for h in health}
-    for name, info in sorted(sources.items()):
-        if info["consecutive_failures"] and name not in noted:
-            health.append(
-                SourceHealthNote(
-                    source=name,
-                    kind="error",
-                    detail=f"{info['last_error_kind']}: {info['last_error']}",
-                    at=None,
-                )
-            )
 
     revision_notes = [
         RevisionNote(
@@ -187,6 +221,7 @@ def build_content(
             url=r.url,
             revision_no=r.revision_no,
             word_diff=word_diff(r.previous_text, r.text),
+            previous_title=r.previous_title,
         )
         for r in revisions(session=session, start=start, end=end)
     ]
@@ -210,7 +245,40 @@ def build_content(
         new_items=tuple(new_items),
         source_health=tuple(health),
         revisions=tuple(revision_notes),
+        false_alerts=tuple(
+            FalseAlertNote(dimension=st.dimension, accepted=st.accepted, dismissed=st.dismissed)
+            for st in review_stats(session=session)
+            if st.reviewed
+        ),
+        uncertain=uncertain_notes(session),
     )
+
+
+def uncertain_notes(session: Session) -> tuple[DeliveryNote, ...]:
+    """Deliveries and alerts left in ``sending`` by a sender that died mid-send."""
+    notes = [
+        DeliveryNote(
+            kind="delivery",
+            id=d.id or 0,
+            channel=d.channel_label,
+            subject=d.digest.title,
+            since=d.last_attempt_at,
+        )
+        for d in uncertain(session=session, model=Delivery)
+    ]
+    for a in uncertain(session=session, model=Alert):
+        change = session.get(PolicyChange, a.policy_change_id)
+        subject = f"alert on {change.dimension} ({change.direction})" if change else "alert"
+        notes.append(
+            DeliveryNote(
+                kind="alert",
+                id=a.id or 0,
+                channel=a.channel_label,
+                subject=f"{subject}, change {a.policy_change_id}",
+                since=a.last_attempt_at,
+            )
+        )
+    return tuple(notes)
 
 
 def write_files(
@@ -235,8 +303,11 @@ def deliver_due(
 ) -> tuple[int, int]:
     """Send every due (pending or retry-due) delivery whose channel is still configured.
 
-    A delivery is marked sent only after its channel accepted it; a failure is recorded with
-    a redacted error and retried on a later run with backoff. Returns (sent, failed).
+    Each row is claimed (``sending``, committed) before its channel is called, marked sent
+    only after the channel accepted it; a definite failure is recorded with a redacted error
+    and retried on a later run with backoff. A row another run claimed first is skipped, and
+    a row left ``sending`` by a crash is never picked up here (see ``storage.deliveries``).
+    Returns (sent, failed).
     """
     by_key = {channel_key(url): url for url in urls}
     sent = failed = 0
@@ -244,6 +315,8 @@ def deliver_due(
         url = by_key.get(delivery.channel_key)
         if url is None:
             continue  # channel removed from settings; keep the row, send nothing
+        if not claim(session=session, row=delivery, now=now):
+            continue  # another run took it between our query and our claim
         digest = delivery.digest
         try:
             send(
@@ -308,4 +381,5 @@ def publish(
         summary=content.summary,
         sent=sent,
         failed=failed,
+        uncertain=len(uncertain(session=session, model=Delivery)),
     )

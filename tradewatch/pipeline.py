@@ -11,6 +11,7 @@ change together), so a crash loses at most the article being written.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,17 +27,25 @@ from classify.baseline import Baseline, load_baseline
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier
 from classify.types import ClassifierInput, Relation
 from parsers import get_parser
-from parsers.base import EntryRef, ParseError
+from parsers.base import EntryRef, ParseError, PaywallTeaser
 from parsers.urls import canonicalize_url
-from sources.errors import FetchError
+from sources.errors import BlockedByRobots, FetchError
 from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
+from sources.politeness import Politeness
 from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
 from storage.assessments import assessment_exists, record_assessment
 from storage.baselines import ensure_baseline_version
+from storage.clusters import assign_cluster
 from storage.db import get_engine, upgrade
-from storage.source_state import get_source_state, record_fetch_failure, record_fetch_success
-from tradewatch.discovery import Validators, read_listing
+from storage.robots import DatabaseRobotsStore
+from storage.source_state import (
+    get_source_state,
+    record_fetch_failure,
+    record_fetch_success,
+    record_silence,
+)
+from tradewatch.discovery import Validators, read_archive, read_listing
 from tradewatch.settings import Settings
 from tradewatch.sources_config import SourceConfig
 
@@ -111,6 +120,33 @@ def prepare_database(settings: Settings, *, baseline_file: Path | None = None) -
     return baseline
 
 
+@functools.cache
+def shared_politeness(
+    *,
+    host_interval: float,
+    max_concurrency: int,
+    max_attempts: int,
+    retry_after_cap: float,
+    backoff_base: float,
+) -> Politeness:
+    """One Politeness per process and configuration: the per-host spacing and the concurrency
+    limit must hold across all the source tasks a process runs, not within each task only."""
+    return Politeness(
+        host_interval=host_interval,
+        max_concurrency=max_concurrency,
+        max_attempts=max_attempts,
+        retry_after_cap=retry_after_cap,
+        backoff_base=backoff_base,
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def classifier_for(baseline: Baseline) -> RuleClassifier:
+    """The classifier of a baseline, compiled once per process (baselines are frozen and
+    hashable; each source task would otherwise recompile every cue)."""
+    return RuleClassifier(baseline)
+
+
 @contextmanager
 def open_pipeline(
     settings: Settings, *, baseline_file: Path | None = None, migrate: bool = True
@@ -124,6 +160,14 @@ def open_pipeline(
         user_agent=settings.user_agent,
         timeout=settings.http_timeout,
         max_bytes=settings.max_body_bytes,
+        politeness=shared_politeness(
+            host_interval=settings.host_interval,
+            max_concurrency=settings.max_concurrent_requests,
+            max_attempts=settings.fetch_attempts,
+            retry_after_cap=settings.retry_after_cap,
+            backoff_base=settings.backoff_base,
+        ),
+        robots_store=DatabaseRobotsStore(engine),
     )
     try:
         yield PipelineContext(
@@ -131,7 +175,7 @@ def open_pipeline(
             engine=engine,
             fetcher=fetcher,
             baseline=baseline,
-            classifier=RuleClassifier(baseline),
+            classifier=classifier_for(baseline),
         )
     finally:
         fetcher.close()
@@ -157,7 +201,7 @@ def check_source(
     now: datetime | None = None,
 ) -> SourceReport:
     """One pass over one source. Monitoring uses conditional requests and remembers the
-    listing's validators; backfill (``window`` given) reads the listing in full and leaves the
+    listing's validators; backfill (``window`` given) reads the source's archive and leaves the
     monitor's state alone, so the next monitor pass still sees what is new."""
     now = now or datetime.now(UTC)
     report = SourceReport(source=source.name)
@@ -166,19 +210,46 @@ def check_source(
         return report
     monitoring = window is None
     try:
-        listing, entries = read_listing(
-            ctx.fetcher, source, validators=_validators(ctx, source) if monitoring else None
-        )
+        if monitoring:
+            listing, entries = read_listing(
+                ctx.fetcher, source, validators=_validators(ctx, source)
+            )
+        else:
+            # Backfill reads the source's archive (older feed pages, sitemap, listing pages).
+            assert window is not None
+            archive = read_archive(ctx.fetcher, source, since=window.start)
+            log.info(
+                "source %s: archive %d pages (%s), %d entries",
+                source.name,
+                archive.pages,
+                archive.stop,
+                len(archive.entries),
+            )
+            listing, entries = None, archive.entries
     except (FetchError, ParseError) as exc:
         return _record_failure(ctx, source, report, exc, now=now)
 
-    if listing is None:
+    if listing is None and monitoring:
         report.outcome = SourceOutcome.NOT_MODIFIED
         _record_success(ctx, source, report, listing=None, now=now, remember=monitoring)
         return report
 
     report.listed = len(entries)
-    _ingest_entries(ctx, source, entries, report, window=window, historical=historical, now=now)
+    # The per-pass cap keeps a monitor pass short; a backfill window must not drop what is
+    # over it, so it feeds the archive in slices of at most the cap.
+    step = len(entries) or 1
+    if not monitoring:
+        step = min(source.max_articles, ctx.settings.max_articles_per_source)
+    for first in range(0, len(entries), step):
+        _ingest_entries(
+            ctx,
+            source,
+            entries[first : first + step],
+            report,
+            window=window,
+            historical=historical,
+            now=now,
+        )
     if report.new:
         report.outcome = SourceOutcome.NEW
     elif report.changed:
@@ -216,7 +287,14 @@ def _ingest_entries(
         if window is not None and not window.contains(entry.published):
             report.skipped += 1
             continue
-        by_url.setdefault(canonicalize_url(entry.url), entry)
+        try:
+            url = canonicalize_url(entry.url)
+        except ValueError:  # e.g. a port urllib cannot parse: that link, not the source, fails
+            report.failed += 1
+            if len(report.article_errors) < 5:
+                report.article_errors.append(f"{entry.url}: not a usable URL")
+            continue
+        by_url.setdefault(url, entry)
     with Session(ctx.engine) as session:
         known = known_articles(session=session, urls=list(by_url))
     todo = [
@@ -256,6 +334,11 @@ def _ingest_one(
     try:
         result = ctx.fetcher.get(entry.url, allow_local=source.allows_local)
         parsed = get_parser(source.parser).parse(to_page(result))
+    except (BlockedByRobots, PaywallTeaser) as exc:
+        # Not a failure of the source: a page we may not read, or only a teaser of one.
+        report.skipped += 1
+        log.info("source %s: skipped %s: %s", source.name, entry.url, exc)
+        return
     except (FetchError, ParseError) as exc:
         report.failed += 1
         if len(report.article_errors) < 5:
@@ -277,6 +360,8 @@ def _ingest_one(
         )
         article, revision = upserted.article, upserted.revision
         assert article.id is not None
+        # Before assessing: corroboration of any change this opens counts stories, not copies.
+        assign_cluster(session=session, article=article)
         if upserted.outcome is ArticleOutcome.NEW:
             report.new += 1
         elif upserted.outcome is ArticleOutcome.CHANGED:
@@ -335,6 +420,10 @@ def _record_success(
             new_items=report.new,
             now=now,
         )
+        # Checked after the success is logged, so a pass that found new items ends the spell.
+        record_silence(
+            session=session, name=source.name, silent_for=source.expected_interval, now=now
+        )
         session.commit()
 
 
@@ -349,6 +438,8 @@ def _record_failure(
     report.outcome = SourceOutcome.ERROR
     report.error_kind = exc.kind if isinstance(exc, FetchError) else "malformed"
     report.error = str(exc)
+    if isinstance(exc, BlockedByRobots):
+        report.skipped += 1  # not fetched: robots.txt said no (or could not be read)
     log.warning("source %s failed (%s): %s", source.name, report.error_kind, exc)
     with Session(ctx.engine) as session:
         record_fetch_failure(

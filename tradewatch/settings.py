@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from tradewatch.configfile import describe_validation_error
@@ -46,6 +46,52 @@ class Settings(BaseSettings):
     http_timeout: float = Field(default=20.0, gt=0)
     max_body_bytes: int = Field(default=5_000_000, gt=1024)
     max_articles_per_source: int = Field(default=50, gt=0)
+    host_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between two requests to one host (politeness)."
+    )
+    max_concurrent_requests: int = Field(
+        default=4, gt=0, description="Requests in flight at once, all hosts together."
+    )
+    fetch_attempts: int = Field(
+        default=3, gt=0, description="Tries per URL for timeouts, dropped connections, 429/5xx."
+    )
+    retry_after_cap: float = Field(
+        default=120.0, ge=0, description="Longest Retry-After honoured; longer fails the fetch."
+    )
+    backoff_base: float = Field(
+        default=1.0, ge=0, description="First pause (s) of the jittered exponential backoff."
+    )
+    alert_min_confidence: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Send an immediate alert for an open departure at or above this confidence "
+        "(0-1); unset means no immediate alerts, only the digest.",
+    )
+    alert_min_corroboration: int = Field(
+        default=1,
+        ge=1,
+        description="Immediate alerts also need at least this many distinct outlets.",
+    )
+    web_token: SecretStr | None = Field(
+        default=None,
+        min_length=16,
+        description="Access token for `tradewatch web`; required when it binds beyond loopback. "
+        "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+    )
+    debug: bool = Field(default=False, description="CLI: show tracebacks instead of one line.")
+    fetch_concurrency: int = Field(
+        default=8,
+        gt=0,
+        description="Sources fetched at once across all flow runs and workers (a Prefect "
+        "global concurrency limit, tradewatch-fetch).",
+    )
+    host_concurrency: int = Field(
+        default=1,
+        gt=0,
+        description="Sources of one host fetched at once across all flow runs and workers "
+        "(Prefect global concurrency limits tradewatch-host-<host>).",
+    )
 
     @field_validator("notify_urls", mode="before")
     @classmethod
@@ -78,6 +124,6 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         lines = [
             f"TRADEWATCH_{line.split(':', 1)[0].upper()}:{line.split(':', 1)[1]}"
-            for line in describe_validation_error(exc)
+            for line in describe_validation_error(exc, show_input=False)
         ]
         raise SettingsError("; ".join(lines)) from None

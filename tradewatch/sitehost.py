@@ -57,6 +57,10 @@ class SampleSite:
     def clear_overrides(self) -> None:
         self.overrides.clear()
 
+    def clear_requests(self) -> None:
+        with self._lock:
+            self.requests.clear()
+
     def paths_requested(self) -> list[str]:
         with self._lock:
             return [path for _method, path, _headers in self.requests]

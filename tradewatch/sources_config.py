@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -50,6 +50,46 @@ class ListingSelectors(BaseModel):
     date: str | None = None
 
 
+class ArchiveKind(StrEnum):
+    PAGED_FEED = "paged_feed"  # a feed with older pages, e.g. WordPress ``/feed/?paged=2``
+    SITEMAP = "sitemap"  # a sitemap or sitemap index whose entries carry ``lastmod``
+    LISTING = "listing"  # numbered HTML listing pages, read with the source's selectors
+
+
+class ArchiveConfig(BaseModel):
+    """Where a source keeps its past articles, for backfill.
+
+    ``url`` may hold ``{page}`` (1, 2, ...); without it, a paged feed or listing gets
+    ``?paged=N`` (WordPress's parameter) from page 2 on, and page 1 is ``url`` itself.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: ArchiveKind
+    url: str
+    max_pages: int = Field(default=50, gt=0, le=1000, description="pages (or child sitemaps)")
+    page_param: str = Field(default="paged", pattern=r"^[A-Za-z0-9_-]+$")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value.replace("{page}", "1"))
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("expected an http:// or https:// URL with a host")
+        return value
+
+    def page_url(self, page: int) -> str:
+        """The URL of archive page ``page`` (1-based)."""
+        if "{page}" in self.url:
+            return self.url.replace("{page}", str(page))
+        if page == 1:
+            return self.url
+        parts = urlsplit(self.url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != self.page_param]
+        query.append((self.page_param, str(page)))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+
 def _is_local_host(host: str) -> bool:
     if host in {"localhost", "localhost.localdomain"}:
         return True
@@ -78,6 +118,9 @@ class SourceConfig(BaseModel):
     expected_interval: timedelta = Field(default=timedelta(days=7))
     max_articles: int = Field(default=50, gt=0)
     listing: ListingSelectors | None = None
+    archive: ArchiveConfig | None = Field(
+        default=None, description="where backfill finds past articles; default: url only"
+    )
     language: str = "en"
 
     _durations = field_validator("fetch_every", "expected_interval", mode="before")(parse_duration)
@@ -104,11 +147,23 @@ class SourceConfig(BaseModel):
     def _listing_needs_selectors(self) -> SourceConfig:
         if self.kind is SourceKind.LISTING and self.listing is None:
             raise ValueError("a listing source needs 'listing: {item: <css selector>}'")
+        if (
+            self.archive is not None
+            and self.archive.kind is ArchiveKind.LISTING
+            and self.listing is None
+        ):
+            raise ValueError("a listing archive needs the source's 'listing' selectors")
         return self
 
     @property
     def display_outlet(self) -> str:
         return self.outlet or self.name
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """Host names this source is read from (its URL and its archive's), for limits."""
+        urls = [self.url] + ([self.archive.page_url(1)] if self.archive else [])
+        return tuple(dict.fromkeys((urlsplit(u).hostname or "") for u in urls))
 
     @property
     def allows_local(self) -> bool:
@@ -120,10 +175,14 @@ class SourceConfig(BaseModel):
 class SourcesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    sources: tuple[SourceConfig, ...] = Field(min_length=1)
+    sources: tuple[SourceConfig, ...]
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesFile:
+        # Checked here rather than with min_length, which would also fire (misleadingly)
+        # whenever an entry is invalid.
+        if not self.sources:
+            raise ValueError("list at least one source under 'sources:'")
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

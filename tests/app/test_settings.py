@@ -32,3 +32,12 @@ def test_user_agent_names_project_and_contact(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TRADEWATCH_CONTACT_URL", "https://desk.example.org/contact")
     assert load_settings().user_agent.startswith("tradewatch/")
     assert "+https://desk.example.org/contact" in load_settings().user_agent
+
+
+def test_invalid_value_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Settings can be secrets (tokens, URLs with passwords): errors name, never repeat, them.
+    monkeypatch.setenv("TRADEWATCH_HTTP_TIMEOUT", "s3cr3t-looking-value")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "TRADEWATCH_HTTP_TIMEOUT" in str(info.value)
+    assert "s3cr3t-looking-value" not in str(info.value)

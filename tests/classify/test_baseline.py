@@ -26,7 +26,7 @@ REQUIRED = {
 
 
 def test_shipped_baseline_has_every_dimension_with_citations(baseline: Baseline) -> None:
-    assert baseline.version == "2024.1"
+    assert baseline.version == "2024.2"
     assert baseline.as_of.isoformat() == "2024-12-31"
     assert {d.id for d in baseline.dimensions} >= REQUIRED
     for dim in baseline.dimensions:
@@ -80,3 +80,16 @@ def test_malformed_baseline_names_the_field(tmp_path: Path, edit: str, field: st
 def test_missing_baseline_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="file not found"):
         load_baseline(tmp_path / "absent.yaml")
+
+
+def test_watch_topics_validate_and_cannot_reuse_a_dimension_id(
+    baseline: Baseline, tmp_path: Path
+) -> None:
+    assert {t.id for t in baseline.watch_topics} >= {"sez_investment", "labour_exports", "tourism"}
+    assert all(baseline.dimension(t.id) is None for t in baseline.watch_topics)
+    data = yaml.safe_load(BASELINE_FILE.read_text(encoding="utf-8"))
+    data["watch_topics"][0]["id"] = "border_customs"
+    path = tmp_path / "clash.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError, match="border_customs"):
+        load_baseline(path)

@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.1" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.2" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -190,3 +190,67 @@ def test_relation_rules() -> None:
     assert item_relation((new,)) is Relation.NEW
     assert item_relation((new, confirms)) is Relation.CONFIRMS
     assert item_relation(()) is Relation.UNRELATED
+
+
+def test_ending_a_restriction_is_a_loosening(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Authorities in Hyesan have stopped confiscating goods brought in by smugglers. "
+        "North Korea also lifted the ban on private merchants selling imported rice at markets.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    cues = [c for s in a.signals for ev in s.evidence for c in ev.cues]
+    assert any(c.startswith("ended ") for c in cues), cues
+
+
+def test_may_now_grants_rather_than_hedges(classifier: RuleClassifier) -> None:
+    text = (
+        "North Korean trading companies {} sign contracts independently and keep part of "
+        "their earnings."
+    )
+    granted = _assess(classifier, text.format("may now"))
+    hedged = _assess(classifier, text.format("may"))
+    assert granted.relevant and granted.direction is Direction.LOOSENING
+    assert not hedged.relevant
+
+
+def test_restated_restriction_confirms_rather_than_tightens(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "KCNA reaffirmed the import substitution drive and reiterated the ban on imported "
+        "goods in North Korea.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+    assert a.relation is Relation.CONFIRMS
+
+
+def test_watch_topic_yields_new(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea has reopened to Chinese tourists and resumed group tours through "
+        "Sinuiju. Travel agencies in Dandong say the first tour groups arrive next week.",
+        title="Pyongyang welcomes back foreign tourists",
+    )
+    assert a.relevant
+    tourism = _signal(a, "tourism")
+    assert tourism.relation is Relation.NEW and tourism.direction is Direction.LOOSENING
+    assert tourism.baseline_stance is None
+
+
+def test_watch_topic_alone_on_an_item_makes_it_new(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "The DPRK designated a new export processing zone near Nampho and is inviting foreign "
+        "investors to form joint ventures under a revised investment law.",
+    )
+    assert a.relevant and a.relation is Relation.NEW
+    assert _signal(a, "sez_investment").relation is Relation.NEW
+
+
+def test_watch_topics_do_not_reach_other_countries(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Vietnam reopened its resorts to foreign tourists and invited foreign investors "
+        "to a new special economic zone.",
+    )
+    assert not a.relevant and a.relation is Relation.UNRELATED

@@ -4,6 +4,8 @@ The folder name is the parser's registry name; the test id is ``<parser>/<case>`
 keys: ``url`` (the fetched URL) and optional ``content_type`` are inputs; ``title``,
 ``published`` (ISO or null), ``authors``, ``canonical_url``, ``first_paragraph``,
 ``last_paragraph`` and optional ``paragraph_count``, ``contains`` and ``absent`` are checked.
+A case whose expected file says ``"error": "<ParseError subclass>"`` must raise that instead
+(an NK Pro teaser raises ``PaywallTeaser``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from parsers import PARSERS, get_parser
+from parsers import PARSERS, base, get_parser
 from parsers.base import FetchedPage
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -45,6 +47,12 @@ def test_every_registered_outlet_parser_has_cases() -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_article_fixture(case: Path) -> None:
     page, expected = _load(case)
+    if "error" in expected:
+        error = getattr(base, expected["error"])
+        assert issubclass(error, base.ParseError)
+        with pytest.raises(error):
+            get_parser(case.parent.name).parse(page)
+        return
     article = get_parser(case.parent.name).parse(page)
     paragraphs = article.text.split("\n\n")
 

@@ -9,7 +9,7 @@ from parsers.base import FetchedPage, ParseError
 
 
 def test_registry_keys_match_parser_names() -> None:
-    assert set(PARSERS) == {"38north", "dailynk", "generic"}
+    assert set(PARSERS) == {"38north", "dailynk", "generic", "kcnawatch", "nknews", "yonhap"}
     for key, parser in PARSERS.items():
         assert parser.name == key
 
@@ -19,7 +19,7 @@ def test_get_parser_unknown_name_lists_known_ones() -> None:
         get_parser("dailnk")
     message = str(info.value)
     assert "dailnk" in message
-    assert "38north, dailynk, generic" in message
+    assert "38north, dailynk, generic, kcnawatch, nknews, yonhap" in message
 
 
 @pytest.mark.parametrize("name", sorted(PARSERS))

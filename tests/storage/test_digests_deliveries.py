@@ -124,3 +124,52 @@ def test_backoff_doubles_and_caps_at_six_hours(session: Session) -> None:
     assert minutes == [5, 10, 20, 40, 80, 160, 320, 360]
     assert delivery.attempts == 8
     assert backoff(10_000) == timedelta(hours=6)
+
+
+def test_claim_commits_sending_and_only_one_caller_wins(session: Session, engine: object) -> None:
+    from sqlalchemy import Engine
+
+    from storage.deliveries import claim, uncertain
+
+    assert isinstance(engine, Engine)
+    digest = _digest(session, 0, 24)
+    (delivery,) = ensure_deliveries(session=session, digest=digest, channels=[("a", "A")])
+    session.commit()
+    assert claim(session=session, row=delivery, now=at(25))
+    assert delivery.status is DeliveryStatus.SENDING and delivery.attempts == 1
+    # committed: a second session (another run) sees it claimed and cannot claim it
+    with Session(engine) as other:
+        row = other.get(Delivery, delivery.id)
+        assert row is not None and row.status is DeliveryStatus.SENDING
+        assert not claim(session=other, row=row, now=at(25))
+        # ... and it is not due: a row in "sending" is uncertain, never re-sent blindly
+        assert due_deliveries(session=other, now=at(100)) == []
+        assert [d.id for d in uncertain(session=other, model=Delivery)] == [delivery.id]
+    mark_sent(session=session, delivery=delivery, now=at(25))
+    session.commit()
+    assert (delivery.attempts, delivery.status) == (1, DeliveryStatus.SENT)
+
+
+def test_operator_release_and_confirm(session: Session) -> None:
+    import pytest
+
+    from storage.deliveries import OutboxError, claim, confirm, release
+
+    digest = _digest(session, 0, 24)
+    a, b = ensure_deliveries(session=session, digest=digest, channels=[("a", "A"), ("b", "B")])
+    session.commit()
+    claim(session=session, row=a, now=at(25))
+    claim(session=session, row=b, now=at(25))
+    assert a.id is not None and b.id is not None
+    release(session=session, model=Delivery, row_id=a.id, now=at(26))
+    confirm(session=session, model=Delivery, row_id=b.id, now=at(26))
+    session.commit()
+    assert a.status is DeliveryStatus.PENDING and a.next_attempt_at is None
+    assert [d.id for d in due_deliveries(session=session, now=at(26))] == [a.id]
+    assert b.status is DeliveryStatus.SENT and b.sent_at == at(26)
+    with pytest.raises(OutboxError, match="is sent"):
+        release(session=session, model=Delivery, row_id=b.id)
+    with pytest.raises(OutboxError, match="is pending"):
+        confirm(session=session, model=Delivery, row_id=a.id)
+    with pytest.raises(OutboxError, match="no delivery with id 999"):
+        release(session=session, model=Delivery, row_id=999)

@@ -1,0 +1,94 @@
+"""Backfill throughput: N archived articles end to end (fetch, parse, classify, store).
+
+Each N runs in a fresh child process, so its peak RSS is its own; the child drives
+``check_source`` with a ``DateWindow`` over an outlet's sitemap archive, as the backfill flow
+does per window, into a fresh SQLite database.
+
+    python -m bench.backfill --sizes 1000,5000,10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+from bench.common import figure, peak_rss_mib, print_header
+
+
+def child(base_url: str, outlet: int, count: int, workdir: Path) -> dict[str, float]:
+    """Backfill one outlet's archive of ``count`` articles; the figures, as a dict."""
+    from bench.harness import archive_source, bench_settings, run_pass
+    from bench.site import BASE_TIME
+    from tradewatch.pipeline import DateWindow, open_pipeline
+
+    settings = bench_settings(
+        db_url=f"sqlite:///{(workdir / 'backfill.db').as_posix()}",
+        data_dir=workdir,
+        max_articles=count,
+    )
+    source = archive_source(base_url, outlet, count)
+    window = DateWindow(BASE_TIME - timedelta(days=1), BASE_TIME + timedelta(days=3650))
+    with open_pipeline(settings) as ctx:
+        rss_before = peak_rss_mib()
+        result = run_pass(ctx, [source], window=window, historical=True)
+    return {
+        "new": result.total("new"),
+        "wall": result.wall,
+        "cpu": result.cpu,
+        "rss_before_mib": rss_before,
+        "peak_rss_mib": peak_rss_mib(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000", help="comma-separated N")
+    parser.add_argument(
+        "--budget",
+        type=float,
+        default=600.0,
+        help="skip an N whose run, projected from the last rate, would take longer (seconds)",
+    )
+    parser.add_argument("--child", nargs=3, metavar=("BASE_URL", "OUTLET", "N"), help="internal")
+    args = parser.parse_args(argv)
+    if args.child:
+        with tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp:
+            base, outlet, count = args.child
+            print(json.dumps(child(base, int(outlet), int(count), Path(tmp))))
+        return 0
+
+    from bench.site import site_process
+
+    sizes = [int(n) for n in args.sizes.split(",") if n.strip()]
+    print_header("backfill", sizes=args.sizes)
+    rate: float | None = None
+    for count in sizes:
+        if rate is not None and count / rate > args.budget:
+            print(
+                f"# skipped N={count}: projected {count / rate:.0f} s > budget {args.budget:.0f} s"
+            )
+            continue
+        with site_process(outlets=1, articles=count, feed_size=10) as site:
+            cmd = [sys.executable, "-m", "bench.backfill", "--child", site.base_url, "0"]
+            cmd += [str(count)]
+            done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise RuntimeError(f"backfill child failed:\n{done.stderr[-3000:]}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            if int(result["new"]) != count:
+                raise RuntimeError(f"backfill of {count} stored {result['new']} articles")
+            rate = count / result["wall"]
+            figure(f"backfill_{count}_articles_per_s", rate, "articles/s")
+            figure(f"backfill_{count}_cpu_ms_per_article", 1000 * result["cpu"] / count, "ms")
+            figure(f"backfill_{count}_peak_rss_mib", result["peak_rss_mib"], "MiB")
+            figure(f"backfill_{count}_rss_before_mib", result["rss_before_mib"], "MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

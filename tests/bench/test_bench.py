@@ -1,0 +1,86 @@
+"""Each benchmark runs on a tiny N and prints its figures (no speed is asserted here)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_FIGURE = re.compile(r"^FIGURE (\S+) (\S+) (\S+)$", re.MULTILINE)
+
+
+def run_benchmark(module: str, *args: str) -> dict[str, float]:
+    """Run ``python -m bench.<module> args``; its figures by name, each parsed as a number."""
+    env = os.environ | {"PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    done = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "# machine: " in done.stdout and "# date: " in done.stdout
+    figures = {name: float(value) for name, value, _unit in _FIGURE.findall(done.stdout)}
+    assert all(math.isfinite(v) for v in figures.values()), figures
+    assert figures["cores"] >= 1
+    return figures
+
+
+def test_steady_prints_figures_and_downloads_no_bodies() -> None:
+    figures = run_benchmark("steady", "--sources=3", "--articles=2", "--runs=2", "--no-prefect")
+    assert figures["first_pass_new_articles"] == 6
+    assert figures["steady_article_bodies"] == 0
+    assert figures["steady_not_modified"] == 3
+    assert {"steady_wall_s", "steady_cpu_ms_per_source", "steady_bytes"} <= figures.keys()
+
+
+def test_changecheck_without_urlwatch_finds_the_changed_pages() -> None:
+    figures = run_benchmark(
+        "changecheck", "--outlets=2", "--articles=5", "--fraction=0.2", "--runs=1", "--no-urlwatch"
+    )
+    assert figures["pages"] == 10
+    assert figures["ours_changed_found"] == 2
+    assert {"ours_wall_s", "ours_cpu_s", "ours_pass_in_process_s"} <= figures.keys()
+
+
+def test_backfill_reports_rate_and_rss_per_size() -> None:
+    figures = run_benchmark("backfill", "--sizes=5,10")
+    for n in (5, 10):
+        assert figures[f"backfill_{n}_articles_per_s"] > 0
+        assert figures[f"backfill_{n}_peak_rss_mib"] >= figures[f"backfill_{n}_rss_before_mib"]
+
+
+def test_growth_measures_each_size_and_the_ratio() -> None:
+    figures = run_benchmark(
+        "growth", "--sizes=0,50", "--backends=sqlite", "--runs=1", "--outlets=2"
+    )
+    assert {"steady_sqlite_0_s", "new100_sqlite_50_s", "fill_sqlite_50_s"} <= figures.keys()
+    assert figures["growth_sqlite_steady_ratio"] > 0
+
+
+def test_classifier_benchmark_reports_rate_and_latency() -> None:
+    figures = run_benchmark("classify_items", "--items=30", "--runs=2")
+    assert figures["items_per_s"] > 0
+    assert figures["latency_p95_ms"] >= figures["latency_p50_ms"] > 0
+    assert 0 <= figures["relevant_share"] <= 1
+
+
+@pytest.mark.parametrize("size", [0, 3])
+def test_site_pages_are_realistic_and_deterministic(size: int) -> None:
+    from bench.site import MAX_PAGE_BYTES, MIN_PAGE_BYTES, render_article
+
+    first = render_article(1, 0, size, 0, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
+    again = render_article.__wrapped__(1, 0, size, 0, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
+    changed = render_article(1, 0, size, 1, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
+    assert first == again
+    assert first != changed
+    assert MIN_PAGE_BYTES <= len(first) <= MAX_PAGE_BYTES + 2000

@@ -1,0 +1,190 @@
+"""Immediate alerts: a strong departure is sent at once, not only in the next digest.
+
+Off unless ``TRADEWATCH_ALERT_MIN_CONFIDENCE`` is set. An open policy change qualifies when its
+confidence reaches that threshold, at least ``TRADEWATCH_ALERT_MIN_CORROBORATION`` distinct
+outlets reported it, and at least one of its articles came from monitoring (a change known
+only from backfilled, historical articles never alerts). Each (change, channel) is one
+``Alert`` row sent at most once, by the claim → send → record protocol described in
+``storage.deliveries``; a definite failure is retried with backoff on the next call, and an
+alert interrupted mid-send is reported as uncertain instead of being sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from classify.baseline import Baseline, load_baseline
+from notify.channels import DeliveryError, channel_key, redact_url, send
+from notify.content import AlertContent, DigestItem, EvidenceQuote
+from notify.render import RenderedAlert, render_alert
+from storage.alerts import alert_candidates, ensure_alerts
+from storage.db import get_engine, upgrade
+from storage.deliveries import claim, mark_failed, mark_sent, retry_due, uncertain
+from storage.models import Alert, PolicyChange, PolicyChangeEvidence, Signal
+from storage.review import evidence_articles
+from tradewatch.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MAX_ITEMS = 3  # an alert is short: the strongest few reports, the digest has the rest
+
+
+@dataclass(frozen=True)
+class AlertReport:
+    """What one call did: changes that qualified, alerts sent/failed, and uncertain ones."""
+
+    enabled: bool
+    changes: int = 0
+    sent: int = 0
+    failed: int = 0
+    uncertain: int = 0
+
+
+def send_immediate_alerts(
+    settings: Settings, *, now: datetime | None = None, engine: Engine | None = None
+) -> AlertReport:
+    """Alert every configured channel of each qualifying open change not yet alerted there.
+
+    Safe to call after every monitor pass and from several workers: the claim keeps each
+    (change, channel) to one send. ``engine`` defaults to one on the configured database.
+    """
+    if settings.alert_min_confidence is None or not settings.notify_urls:
+        return AlertReport(enabled=False)
+    own_engine = engine is None
+    if engine is None:
+        url = settings.resolved_database_url
+        upgrade(url)
+        engine = get_engine(url)
+    try:
+        with Session(engine) as session:
+            return _send_all(session, settings, now=now)
+    finally:
+        if own_engine:
+            engine.dispose()
+
+
+def _send_all(session: Session, settings: Settings, *, now: datetime | None) -> AlertReport:
+    assert settings.alert_min_confidence is not None
+    baseline = load_baseline(settings.baseline_file)
+    by_key = {channel_key(u): u for u in settings.notify_urls}
+    channels = [(key, redact_url(url)) for key, url in by_key.items()]
+    changes = alert_candidates(
+        session=session,
+        min_confidence=settings.alert_min_confidence,
+        min_corroboration=settings.alert_min_corroboration,
+    )
+    sent = failed = 0
+    for change in changes:
+        alerts = _ensure(session, change, channels)
+        due = [a for a in alerts if retry_due(a, now=now)]
+        if not due:
+            continue
+        rendered = render_alert(
+            alert_content(session, change, baseline), templates_dir=settings.templates_dir
+        )
+        for alert in due:
+            outcome = _deliver(session, alert, by_key[alert.channel_key], rendered, now=now)
+            sent += outcome is True
+            failed += outcome is False
+    return AlertReport(
+        enabled=True,
+        changes=len(changes),
+        sent=sent,
+        failed=failed,
+        uncertain=len(uncertain(session=session, model=Alert)),
+    )
+
+
+def _ensure(session: Session, change: PolicyChange, channels: list[tuple[str, str]]) -> list[Alert]:
+    try:
+        alerts = ensure_alerts(session=session, change=change, channels=channels)
+        session.commit()
+    except IntegrityError:
+        # another worker inserted the same (change, channel) rows first: use theirs
+        session.rollback()
+        alerts = ensure_alerts(session=session, change=change, channels=channels)
+        session.commit()
+    return alerts
+
+
+def _deliver(
+    session: Session, alert: Alert, url: str, rendered: RenderedAlert, *, now: datetime | None
+) -> bool | None:
+    """True sent, False failed, None not ours to send (claimed elsewhere)."""
+    if not claim(session=session, row=alert, now=now):
+        return None
+    try:
+        send(
+            url,
+            title=rendered.title,
+            markdown=rendered.markdown,
+            html=rendered.html,
+            text=rendered.text,
+        )
+    except DeliveryError as exc:
+        mark_failed(session=session, delivery=alert, error=str(exc), now=now)
+        session.commit()
+        log.warning("alert %s to %s failed: %s", alert.id, alert.channel_label, exc)
+        return False
+    mark_sent(session=session, delivery=alert, now=now)
+    session.commit()
+    return True
+
+
+def alert_content(session: Session, change: PolicyChange, baseline: Baseline) -> AlertContent:
+    """The alert's text for ``change``: the baseline's view against the strongest reports."""
+    assert change.id is not None
+    dim = baseline.dimension(change.dimension)
+    signals = session.exec(
+        select(PolicyChangeEvidence.article_id, Signal)
+        .join(Signal, col(Signal.id) == col(PolicyChangeEvidence.signal_id))
+        .where(PolicyChangeEvidence.policy_change_id == change.id)
+    )
+    evidence = {article_id: sig for article_id, sig in signals}
+    scored: list[tuple[float, DigestItem]] = []
+    for art in evidence_articles(session=session, change_id=change.id):
+        sig = evidence.get(art.article_id)
+        quotes = tuple(
+            EvidenceQuote(sentence=str(e["sentence"]), cues=tuple(e.get("cues", ())))
+            for e in (sig.evidence if sig else [])
+        )
+        scored.append(
+            (
+                sig.score if sig else 0.0,
+                DigestItem(
+                    title=art.title,
+                    url=art.url,
+                    outlet=art.outlet,
+                    published=art.published_at,
+                    dimension=change.dimension,
+                    dimension_title=dim.title if dim else change.dimension,
+                    direction=str(change.direction),
+                    relation="departs",
+                    confidence=change.confidence,
+                    evidence=quotes,
+                    historical=art.historical,
+                ),
+            )
+        )
+    # live reports before backfilled ones, then the strongest signal first
+    scored.sort(key=lambda pair: (pair[1].historical, -pair[0]))
+    items = [item for _score, item in scored]
+    return AlertContent(
+        policy_change_id=change.id,
+        dimension=change.dimension,
+        dimension_title=dim.title if dim else change.dimension,
+        baseline_version=change.baseline_version,
+        baseline_stance=change.from_stance or (dim.stance if dim else "(not in baseline)"),
+        reported_stance=change.to_stance or str(change.direction),
+        direction=str(change.direction),
+        corroboration=change.corroboration,
+        confidence=change.confidence,
+        outlets=tuple(change.outlets),
+        items=tuple(items[:MAX_ITEMS]),
+    )
