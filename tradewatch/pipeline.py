@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -311,6 +312,20 @@ def _ingest_entries(
         _ingest_one(ctx, source, url, entry, report, window=window, historical=historical, now=now)
 
 
+def _article_key(listed: str, canonical: str) -> str:
+    """The URL an article is stored under (both arguments already canonicalised).
+
+    The page's ``rel=canonical`` wins only when it names the same host and path as the listed
+    URL, differing in the query (``?ref=rss``, ``?page=1``...): then two listed variants of
+    one page make one article. Anything bolder is unsafe: templates whose canonical tag names
+    the home page or a section would merge every article into one.
+    """
+    a, b = urlsplit(listed), urlsplit(canonical)
+    if (a.scheme, a.hostname, a.path) == (b.scheme, b.hostname, b.path):
+        return canonical
+    return listed
+
+
 def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
     """A stored article is fetched again only when its listing says it changed: a new
     headline, or an update time after we last saw it. Otherwise steady state fetches no
@@ -345,7 +360,9 @@ def _ingest_one(
             report.article_errors.append(f"{entry.url}: {exc}")
         log.warning("source %s: skipped article %s: %s", source.name, entry.url, exc)
         return
-    parsed = dataclasses.replace(parsed, url=url, published=parsed.published or entry.published)
+    parsed = dataclasses.replace(
+        parsed, url=_article_key(url, parsed.url), published=parsed.published or entry.published
+    )
     if window is not None and not window.contains(parsed.published):
         report.skipped += 1
         return

@@ -184,3 +184,43 @@ def test_cadence_skips_a_source_that_is_not_due(ctx: PipelineContext, site: Samp
     check_source(ctx, desk(site))
     report = check_source(ctx, desk(site), force=False)
     assert report.outcome is SourceOutcome.NOT_DUE
+
+
+def test_query_variants_of_one_page_make_one_article(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    feed = site_root / "feed.xml"
+    text = feed.read_text()
+    # The same page listed a second time with a query the site ignores; its rel=canonical
+    # names the plain URL, so both listings are one article.
+    extra = (
+        text.split("<item>")[2]
+        .split("</item>")[0]
+        .replace("authority/</link>", "authority/?ref=homepage</link>")
+    )
+    feed.write_text(text.replace("</channel>", f"<item>{extra}</item></channel>"))
+
+    report = check_source(ctx, desk(site))
+
+    assert report.listed == 4
+    with Session(ctx.engine) as session:
+        urls = sorted(a.url for a in session.exec(select(Article)))
+    assert len(urls) == 3
+    assert site.url("2025/04/trading-companies-win-independent-trade-authority") in urls
+
+
+def test_a_canonical_naming_another_page_is_not_trusted(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    # A broken template: every article's canonical tag names the home page.
+    for page in site_root.glob("20*/*/*/index.html"):
+        html = page.read_text()
+        start = html.index('<link rel="canonical" href="') + len('<link rel="canonical" href="')
+        end = html.index('"', start)
+        page.write_text(html[:start] + "{{BASE_URL}}/" + html[end:])
+
+    report = check_source(ctx, desk(site))
+
+    assert report.new == 3
+    with Session(ctx.engine) as session:
+        assert len(list(session.exec(select(Article)))) == 3

@@ -4,7 +4,6 @@ keep memory bounded (capped, then stopped) and end within the fetch timeout."""
 from __future__ import annotations
 
 import functools
-import os
 import socket
 import threading
 import tracemalloc
@@ -83,15 +82,6 @@ def test_a_body_that_drips_forever_times_out() -> None:
         fetcher.get(server.url(), allow_local=True)
 
 
-@pytest.mark.skipif(
-    os.environ.get("TRADEWATCH_SLOW_TESTS") != "1",
-    reason="takes about 100 s while the bug below stands; TRADEWATCH_SLOW_TESTS=1 runs it",
-)
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: feedparser builds all 100,000 entries (~130 MB, ~100 s) before parse_feed "
-    "keeps the first 5,000 (parsers/feed.py:52-60); a 3.7 MB feed fits the 5 MB cap",
-)
 def test_a_feed_of_100000_entries_under_the_cap_is_parsed_in_bounded_memory() -> None:
     body = big_feed(100_000)
     assert len(body) < 5_000_000
