@@ -197,9 +197,13 @@ def build_content(
                 ),
             )
         )
-    # Most corroborated first; among equals, the dimension with the strongest signal.
+    # Most corroborated first; among equals, in the baseline's order (it lists dimensions by
+    # analytic weight: who may trade first), then the strongest signal.
     strength = {dim: max(sig.score for _view, sig in members) for dim, members in groups.items()}
-    departures.sort(key=lambda g: (-g.corroboration, -strength[g.dimension]))
+    order = {dim.id: index for index, dim in enumerate(baseline.dimensions)}
+    departures.sort(
+        key=lambda g: (-g.corroboration, order.get(g.dimension, len(order)), -strength[g.dimension])
+    )
 
     # Health changes only (unhealthy, recovered, silent), each written once when it happened:
     # a source that stays down is not repeated in every digest; the summary still counts it.

@@ -148,16 +148,10 @@ def classifier_for(baseline: Baseline) -> RuleClassifier:
     return RuleClassifier(baseline)
 
 
-@contextmanager
-def open_pipeline(
-    settings: Settings, *, baseline_file: Path | None = None, migrate: bool = True
-) -> Iterator[PipelineContext]:
-    """Load the baseline, open the database and the HTTP client (migrating first unless a
-    flow already did it once for all its tasks)."""
-    path = baseline_file or settings.baseline_file
-    baseline = prepare_database(settings, baseline_file=path) if migrate else load_baseline(path)
-    engine = get_engine(settings.resolved_database_url)
-    fetcher = Fetcher(
+def make_fetcher(settings: Settings, engine: Engine) -> Fetcher:
+    """The run's fetcher: settings' limits, the process's politeness, robots.txt cached in
+    the database behind ``engine``."""
+    return Fetcher(
         user_agent=settings.user_agent,
         timeout=settings.http_timeout,
         max_bytes=settings.max_body_bytes,
@@ -170,6 +164,18 @@ def open_pipeline(
         ),
         robots_store=DatabaseRobotsStore(engine),
     )
+
+
+@contextmanager
+def open_pipeline(
+    settings: Settings, *, baseline_file: Path | None = None, migrate: bool = True
+) -> Iterator[PipelineContext]:
+    """Load the baseline, open the database and the HTTP client (migrating first unless a
+    flow already did it once for all its tasks)."""
+    path = baseline_file or settings.baseline_file
+    baseline = prepare_database(settings, baseline_file=path) if migrate else load_baseline(path)
+    engine = get_engine(settings.resolved_database_url)
+    fetcher = make_fetcher(settings, engine)
     try:
         yield PipelineContext(
             settings=settings,

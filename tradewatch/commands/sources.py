@@ -11,11 +11,9 @@ from tradewatch.settings import Settings
 
 def cmd_sources_check(args: argparse.Namespace, settings: Settings) -> int:
     """Print one row per source (or JSON); exit 1 when any source has a problem."""
-    from sources.fetcher import Fetcher
-    from sources.politeness import Politeness
     from storage.db import get_engine, upgrade
-    from storage.robots import DatabaseRobotsStore
     from tradewatch.cli import EXIT_FAILURE, EXIT_OK, UsageError
+    from tradewatch.pipeline import make_fetcher
     from tradewatch.sources_check import check_sources, format_table
     from tradewatch.sources_config import load_sources
 
@@ -27,19 +25,7 @@ def cmd_sources_check(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.resolved_database_url
     upgrade(url)  # the robots.txt cache lives in the database
     engine = get_engine(url)
-    fetcher = Fetcher(
-        user_agent=settings.user_agent,
-        timeout=settings.http_timeout,
-        max_bytes=settings.max_body_bytes,
-        politeness=Politeness(
-            host_interval=settings.host_interval,
-            max_concurrency=settings.max_concurrent_requests,
-            max_attempts=settings.fetch_attempts,
-            retry_after_cap=settings.retry_after_cap,
-            backoff_base=settings.backoff_base,
-        ),
-        robots_store=DatabaseRobotsStore(engine),
-    )
+    fetcher = make_fetcher(settings, engine)
     try:
         checks = check_sources(fetcher, sources, workers=settings.max_concurrent_requests)
     finally:
