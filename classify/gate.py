@@ -15,32 +15,9 @@ _MIN_STEM = 2
 _LITERAL = re.compile(r"[a-z0-9 '\-,.]*")
 
 
-def _split_top(pattern: str) -> list[str]:
-    """Split at ``|`` characters outside groups, classes and escapes."""
-    parts, depth, start, i, in_class = [], 0, 0, 0, False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
-def _group_end(pattern: str) -> int:
-    """Index of the ``)`` closing the group that opens at index 0, or -1."""
+def _structural(pattern: str) -> Iterator[tuple[int, str, int]]:
+    """``(index, char, depth)`` for each character outside escapes and character classes;
+    ``depth`` is the group nesting just after the character (a ``(`` counts itself)."""
     depth, i, in_class = 0, 0, False
     while i < len(pattern):
         ch = pattern[i]
@@ -51,13 +28,31 @@ def _group_end(pattern: str) -> int:
             in_class = ch != "]"
         elif ch == "[":
             in_class = True
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
+        else:
+            if ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            yield i, ch, depth
         i += 1
+
+
+def _split_top(pattern: str) -> list[str]:
+    """Split at ``|`` characters outside groups, classes and escapes."""
+    parts, start = [], 0
+    for i, ch, depth in _structural(pattern):
+        if ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _group_end(pattern: str) -> int:
+    """Index of the ``)`` closing the group that opens at index 0, or -1."""
+    for i, ch, depth in _structural(pattern):
+        if ch == ")" and depth == 0:
+            return i
     return -1
 
 
