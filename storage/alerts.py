@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
+from storage.deliveries import ensure_outbox
 from storage.enums import PolicyChangeStatus
 from storage.models import Alert, Assessment, PolicyChange, PolicyChangeEvidence, Signal
 
@@ -43,18 +44,13 @@ def ensure_alerts(
 ) -> list[Alert]:
     """The alerts of ``change`` to ``channels`` ((key, label) pairs), creating missing ones as
     pending; existing rows keep their status. Flushes, never commits."""
-    assert change.id is not None, "store the policy change first"
-    existing = {
-        a.channel_key: a
-        for a in session.exec(select(Alert).where(Alert.policy_change_id == change.id))
-    }
-    out: list[Alert] = []
-    for key, label in dict(channels).items():
-        alert = existing.get(key)
-        if alert is None:
-            alert = Alert(policy_change_id=change.id, channel_key=key, channel_label=label)
-            session.add(alert)
-            existing[key] = alert
-        out.append(alert)
-    session.flush()
-    return out
+    change_id = change.id
+    assert change_id is not None, "store the policy change first"
+    return ensure_outbox(
+        session=session,
+        existing=session.exec(select(Alert).where(Alert.policy_change_id == change_id)),
+        channels=channels,
+        make=lambda key, label: Alert(
+            policy_change_id=change_id, channel_key=key, channel_label=label
+        ),
+    )

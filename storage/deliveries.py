@@ -30,6 +30,7 @@ functions on the ``alert`` table.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -51,26 +52,41 @@ BACKOFF_CAP = timedelta(hours=6)
 MAX_ERROR_CHARS = 2000
 
 
+def ensure_outbox(
+    *,
+    session: Session,
+    existing: Iterable[Outbox],
+    channels: list[tuple[str, str]],
+    make: Callable[[str, str], Outbox],
+) -> list[Outbox]:
+    """The rows of one message to ``channels`` ((key, label) pairs): ``existing`` ones keep
+    their status, missing ones are made pending with ``make(key, label)``. Returned in
+    ``channels`` order; flushes, never commits. Shared by digests and alerts."""
+    by_key = {row.channel_key: row for row in existing}
+    out: list[Outbox] = []
+    for key, label in dict(channels).items():
+        row = by_key.get(key)
+        if row is None:
+            row = by_key[key] = make(key, label)
+            session.add(row)
+        out.append(row)
+    session.flush()
+    return out
+
+
 def ensure_deliveries(
     *, session: Session, digest: Digest, channels: list[tuple[str, str]]
 ) -> list[Delivery]:
     """The deliveries of ``digest`` to ``channels`` ((key, label) pairs), creating missing ones
     as pending; existing rows keep their status. Returned in ``channels`` order."""
-    assert digest.id is not None, "save the digest first"
-    existing = {
-        d.channel_key: d
-        for d in session.exec(select(Delivery).where(Delivery.digest_id == digest.id))
-    }
-    out: list[Delivery] = []
-    for key, label in dict(channels).items():
-        delivery = existing.get(key)
-        if delivery is None:
-            delivery = Delivery(digest_id=digest.id, channel_key=key, channel_label=label)
-            session.add(delivery)
-            existing[key] = delivery
-        out.append(delivery)
-    session.flush()
-    return out
+    digest_id = digest.id
+    assert digest_id is not None, "save the digest first"
+    return ensure_outbox(
+        session=session,
+        existing=session.exec(select(Delivery).where(Delivery.digest_id == digest_id)),
+        channels=channels,
+        make=lambda key, label: Delivery(digest_id=digest_id, channel_key=key, channel_label=label),
+    )
 
 
 def due_deliveries(*, session: Session, now: datetime | None = None) -> list[Delivery]:
