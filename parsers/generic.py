@@ -10,11 +10,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-import htmldate
 import lxml.html  # type: ignore[import-untyped]  # lxml ships no stubs here
-import trafilatura
 from bs4 import BeautifulSoup, Tag
-from trafilatura.settings import Document
 
 from parsers.base import FetchedPage, ParsedArticle, ParseError
 from parsers.html import (
@@ -51,6 +48,8 @@ def _date(html: str, soup: BeautifulSoup, url: str) -> datetime | None:
     declared = find_published(soup)
     if declared is not None:
         return declared
+    import htmldate  # see GenericParser.parse
+
     found = htmldate.find_date(
         _tree(html),
         extensive_search=False,
@@ -73,6 +72,11 @@ class GenericParser:
         html = decode_html(page.body, page.content_type)
         if not html.strip():
             raise ParseError("empty page")
+        # Imported here: trafilatura and htmldate take ~60 ms to import, paid by every
+        # process that registers the parsers, while most sources use an outlet profile.
+        import trafilatura
+        from trafilatura.settings import Document
+
         soup = make_soup(html)
         extracted = trafilatura.bare_extraction(
             _tree(html),

@@ -257,7 +257,7 @@ def parse_date(text: str | None, default_tz: tzinfo = UTC) -> datetime | None:
     return None
 
 
-_PUBLISHED_META = (
+PUBLISHED_META = (
     "meta[property='article:published_time']",
     "meta[name='article:published_time']",
     "meta[itemprop='datePublished']",
@@ -275,7 +275,7 @@ def find_published(soup: BeautifulSoup, default_tz: tzinfo = UTC) -> datetime | 
     # <head> first (cheap); microdata can put <meta itemprop=datePublished> in the body.
     scopes = (soup.head, soup) if soup.head is not None else (soup,)
     for scope in scopes:
-        for selector in _PUBLISHED_META:
+        for selector in PUBLISHED_META:
             for meta in scope.select(selector):
                 if value := parse_date(attr_str(meta, "content"), default_tz):
                     return value

@@ -14,6 +14,7 @@ from bs4 import BeautifulSoup, Tag
 
 from parsers.base import FetchedPage, ParsedArticle, ParseError, PaywallTeaser
 from parsers.html import (
+    PUBLISHED_META,
     attr_str,
     canonical_url,
     collapse_ws,
@@ -23,6 +24,7 @@ from parsers.html import (
     parse_date,
     text_of,
 )
+from parsers.prune import prune_page
 from parsers.urls import canonicalize_url
 
 # Noise every outlet shares; profiles add their own.
@@ -100,8 +102,9 @@ def _title(soup: BeautifulSoup, profile: SiteProfile) -> str:
 
 
 def _paragraphs(body: Tag, profile: SiteProfile) -> list[str]:
-    for selector in COMMON_DROP + profile.drop:
-        for tag in body.select(selector):
+    # One walk for all the noise selectors (soupsieve caches the compiled union).
+    for tag in body.select(", ".join(COMMON_DROP + profile.drop)):
+        if not tag.decomposed:  # already gone with a dropped ancestor
             tag.decompose()
     stops = tuple(phrase.lower() for phrase in profile.stop_phrases)
     paragraphs: list[str] = []
@@ -148,9 +151,26 @@ def _published(soup: BeautifulSoup, profile: SiteProfile) -> datetime | None:
     return None
 
 
+# Read by the shared helpers whatever the profile says (see canonical_url, find_published).
+_ALWAYS_READ = ("link[rel~=canonical]", "meta[property='og:url']", *PUBLISHED_META, "time")
+
+
+def _read_by(profile: SiteProfile) -> tuple[str, ...]:
+    """Every selector extraction may evaluate on ``profile``'s pages."""
+    return (
+        *profile.title,
+        *profile.body,
+        *profile.authors,
+        *profile.published,
+        *profile.paywall,
+        *_ALWAYS_READ,
+    )
+
+
 def extract_article(page: FetchedPage, profile: SiteProfile) -> ParsedArticle:
     """Apply ``profile`` to ``page``. Raises ParseError when there is no title or no body."""
-    soup = make_soup(decode_html(page.body, page.content_type))
+    html = decode_html(page.body, page.content_type)
+    soup = make_soup(prune_page(html, keep=_read_by(profile), required=profile.body))
     title = _title(soup, profile)
     for selector in profile.paywall:
         if soup.select_one(selector) is not None:
