@@ -2,7 +2,9 @@
 
 The rows follow the same claim → send → record protocol as digest deliveries (see
 ``storage.deliveries``): claimed and committed as ``sending`` before the channel is called, so
-a crash mid-send leaves an *uncertain* row that is never re-sent automatically.
+a crash mid-send leaves an *uncertain* row. On a ``hold`` channel (the default) it is never
+re-sent automatically; on a ``tw-uncertain=resend`` channel it is re-sent with the same
+idempotency key once its sender is provably gone.
 """
 
 from __future__ import annotations

@@ -4,34 +4,66 @@ A channel is known by a key derived from its URL, never by the URL itself: Appri
 tokens and passwords. ``notify.channels.channel_key`` and ``redact_url`` make the pair
 callers pass in.
 
-At most once per (digest, channel), and nothing lost
-----------------------------------------------------
+Claim, send, record
+-------------------
 A channel cannot take part in our transaction, so "send, then record" always leaves a gap in
-which the process can die: the channel has the digest and the database does not know. Sending
-again after a restart would repeat it; never sending again would lose it on a real failure.
-The protocol closes the gap by making it *visible* instead of guessing:
+which the process can die: the channel has the message and the database does not know. The
+protocol makes that gap *visible* instead of guessing:
 
 1. ``claim`` moves a due row (``pending``, or ``failed`` past its backoff) to ``sending`` with
    one conditional UPDATE and **commits** it before the channel is called. Two runs racing for
-   the same row cannot both win: the loser's UPDATE matches no row.
-2. The caller sends. ``mark_sent`` records acceptance; ``mark_failed`` records a definite
-   refusal (the channel answered no, or could not be reached), which is retried later with
-   backoff (5 min × 2^(attempts-1), at most 6 h).
-3. A row still ``sending`` when a later run looks is **uncertain**: the process died between
-   the send and the record, and only a person can tell whether the message arrived. It is
-   never sent again automatically; ``uncertain`` lists it (``tradewatch status``, the next
-   digest's footer), and an operator either releases it (send again: ``release``) or confirms
-   it (it did arrive: ``confirm``) with ``tradewatch deliveries retry|confirm ID``.
+   the same row cannot both win: the loser's UPDATE matches no row. The claim records who
+   holds it (``claimed_by``: host name, pid and the process's start time, so a later process
+   that reuses the pid is not taken for the claimer) and a lease (``claim_expires_at``: claim
+   time + ``LEASE``, longer than any send may take).
+2. The caller sends, passing ``idempotency_key(row)``: the same key on every attempt of one
+   message to one channel (see below). ``mark_sent`` records acceptance; ``mark_failed``
+   records a definite refusal (the channel answered no, or could not be reached), which is
+   retried later with backoff (5 min × 2^(attempts-1), at most 6 h).
+3. A row still ``sending`` when a later run looks is **uncertain**: its sender died between
+   the send and the record (or is still sending), and the database cannot tell whether the
+   message arrived. What happens next is the channel's policy (``tw-uncertain=`` in its URL,
+   parsed by ``notify.channels.parse_channel``):
 
-So a digest reaches a channel at most once without an operator's say-so, and a definite
-failure is never silently dropped. Immediate alerts (``storage.alerts``) use the same
-functions on the ``alert`` table.
+   - ``hold`` (the default): never sent again automatically. ``uncertain`` lists it
+     (``tradewatch status``, ``tradewatch deliveries``, the next digest's footer), and an
+     operator either releases it (send again: ``release``) or confirms it (it did arrive:
+     ``confirm``) with ``tradewatch deliveries retry|confirm ID``. A channel is never sent
+     the same message twice, also when the process dies between sending and recording.
+   - ``resend``: before sending, ``recover`` makes the row due again once its claimer is
+     *provably* gone (same host, and no process with that pid and start time is running) or
+     its lease has run out, with one conditional UPDATE that matches the claim it read, so
+     of two recovering runs only one releases it; the claim race then decides who sends.
+     ``last_error`` notes the interrupted send. The message may then reach the channel
+     twice, both times with the same idempotency key.
+
+Why exactly-once needs the receiver
+-----------------------------------
+No sender can make delivery exactly-once on its own: whether a message that was sent when
+the process died arrived is known only to the receiver. ``hold`` gives *at most once* (and
+asks a person about the uncertain ones); ``resend`` gives *at least once*, and the receiver
+makes it *exactly once* by dropping a message whose key it has already processed. The key
+is derived from the message and the channel (``idempotency_key``), not from the attempt, so
+every retry, recovery and operator ``retry`` carries the same one; it includes the digest's
+or alert's creation time, so two databases numbering their rows alike still differ. Webhooks
+get it as an ``Idempotency-Key`` header, e-mail as ``X-Tradewatch-Delivery-Id``; services
+that cannot carry a header get no key, and ``resend`` there means a possible repeat.
+
+Assumptions: host names are unique among the processes that share a database (a claimer on
+another host is judged by its lease alone), and ``LEASE`` outlasts any send.
+
+Immediate alerts (``storage.alerts``) use the same functions on the ``alert`` table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import hashlib
+import os
+import socket
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy import update
@@ -50,6 +82,9 @@ _CLAIMABLE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(hours=6)
 MAX_ERROR_CHARS = 2000
+# How long a claim is held: longer than any send can take (Apprise's HTTP timeouts are
+# seconds, SMTP's 15 s a step), so a claim past it is abandoned even if its holder lives.
+LEASE = timedelta(minutes=10)
 
 
 def ensure_outbox(
@@ -115,18 +150,52 @@ def claim(*, session: Session, row: Outbox, now: datetime | None = None) -> bool
     """Move ``row`` (a Delivery or an Alert) to ``sending`` and COMMIT; True if this caller
     won it. False when it is no longer claimable (another run claimed or sent it).
 
-    Counts the attempt now: an attempt that dies mid-send still happened.
+    Counts the attempt now: an attempt that dies mid-send still happened. Records this
+    process as the claimer and the lease's end (``now`` + ``LEASE``).
     """
     at = as_utc(now, what="now")
     model = type(row)
     result = session.execute(
         update(model)
         .where(col(model.id) == row.id, col(model.status).in_(_CLAIMABLE))
-        .values(status=DeliveryStatus.SENDING, attempts=model.attempts + 1, last_attempt_at=at)
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=model.attempts + 1,
+            last_attempt_at=at,
+            claimed_by=str(Claimer.current()),
+            claim_expires_at=at + LEASE,
+        )
     )
     session.commit()
     session.refresh(row)
     return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+def idempotency_key(row: Delivery | Alert) -> str:
+    """The key a receiver deduplicates on: the same for every attempt of one message to one
+    channel, different for any other message or channel, also across databases.
+
+    ``tw-digest-<digest id>-<hash>`` or ``tw-alert-<policy change id>-<hash>``; the hash
+    covers what identifies the message (the digest's kind, window and creation time; the
+    alert's policy change and creation time) and the channel key. The ids keep it readable
+    next to ``tradewatch deliveries``; the creation times keep it unique across databases.
+    """
+    if isinstance(row, Delivery):
+        digest = row.digest
+        prefix = f"tw-digest-{digest.id}"
+        fields = [
+            "digest",
+            str(digest.id),
+            str(digest.kind),
+            as_utc(digest.window_start).isoformat(),
+            as_utc(digest.window_end).isoformat(),
+            as_utc(digest.created_at).isoformat(),
+        ]
+    else:
+        prefix = f"tw-alert-{row.policy_change_id}"
+        fields = ["alert", str(row.policy_change_id), as_utc(row.created_at).isoformat()]
+    digest_hex = hashlib.sha256("|".join([*fields, row.channel_key]).encode()).hexdigest()
+    return f"{prefix}-{digest_hex[:32]}"
 
 
 def mark_sent(*, session: Session, delivery: Outbox, now: datetime | None = None) -> None:
@@ -137,6 +206,7 @@ def mark_sent(*, session: Session, delivery: Outbox, now: datetime | None = None
     delivery.status = DeliveryStatus.SENT
     delivery.last_attempt_at = at
     delivery.sent_at = at
+    delivery.claim_expires_at = None  # the claim is over; claimed_by says who sent it
     if isinstance(delivery, Delivery):
         delivery.next_attempt_at = None
     session.add(delivery)
@@ -156,6 +226,7 @@ def mark_failed(
     delivery.status = DeliveryStatus.FAILED
     delivery.last_attempt_at = at
     delivery.last_error = error[:MAX_ERROR_CHARS]
+    delivery.claim_expires_at = None
     if isinstance(delivery, Delivery):
         delivery.next_attempt_at = at + backoff(delivery.attempts)
     session.add(delivery)
@@ -184,6 +255,105 @@ def uncertain(*, session: Session, model: type[Outbox]) -> list[Outbox]:
     return list(session.exec(stmt))
 
 
+@dataclass(frozen=True)
+class Abandoned:
+    """An uncertain row as ``abandoned`` read it: the claim it found, and why it is over."""
+
+    id: int
+    claimed_by: str | None
+    claim_expires_at: datetime | None
+    reason: str
+
+
+def abandoned(
+    *,
+    session: Session,
+    model: type[Outbox],
+    channel_keys: Collection[str],
+    now: datetime | None = None,
+) -> list[Abandoned]:
+    """Rows of these channels left ``sending`` whose claim is over: the claimer is provably
+    gone, or the lease has run out. Only pass channels whose policy is ``resend``.
+
+    Reads only; ``release_abandoned`` acts on what was read. A row claimed before claims were
+    recorded (no ``claimed_by``) is judged by ``last_attempt_at`` + ``LEASE``.
+    """
+    if not channel_keys:
+        return []
+    at = as_utc(now, what="now")
+    stmt = (
+        select(model)
+        .where(model.status == DeliveryStatus.SENDING)
+        .where(col(model.channel_key).in_(list(channel_keys)))
+        .order_by(col(model.id))
+    )
+    found: list[Abandoned] = []
+    for row in session.exec(stmt):
+        assert row.id is not None
+        expires = row.claim_expires_at or ((row.last_attempt_at or at) + LEASE)
+        if expires <= at:
+            reason = f"its lease ended {expires:%Y-%m-%d %H:%M} UTC"
+        elif row.claimed_by is not None and claimer_gone(row.claimed_by):
+            reason = "its process is gone"
+        else:
+            continue  # the claimer may still be sending
+        found.append(Abandoned(row.id, row.claimed_by, row.claim_expires_at, reason))
+    return found
+
+
+def release_abandoned(
+    *, session: Session, model: type[Outbox], row: Abandoned, now: datetime | None = None
+) -> bool:
+    """Make an abandoned row due again (``pending``) if nobody changed its claim since it was
+    read; True if this caller released it. Flushes, never commits.
+
+    The UPDATE matches the status and the claim read by ``abandoned``: a second recovering
+    run, or one that read the row before another run released and re-claimed it, matches
+    nothing. The note in ``last_error`` stays once the re-send succeeds.
+    """
+    at = as_utc(now, what="now")
+    note = (
+        f"re-sent after an interrupted send (claimed by {row.claimed_by or 'unknown'}; "
+        f"{row.reason}; seen {at:%Y-%m-%d %H:%M} UTC)"
+    )
+    values: dict[str, object] = {
+        "status": DeliveryStatus.PENDING,
+        "claim_expires_at": None,
+        "last_error": note[:MAX_ERROR_CHARS],
+    }
+    if model is Delivery:
+        values["next_attempt_at"] = None
+    result = session.execute(
+        update(model)
+        .where(
+            col(model.id) == row.id,
+            col(model.status) == DeliveryStatus.SENDING,
+            col(model.claimed_by).is_not_distinct_from(row.claimed_by),
+            col(model.claim_expires_at).is_not_distinct_from(row.claim_expires_at),
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
+
+
+def recover(
+    *,
+    session: Session,
+    model: type[Outbox],
+    channel_keys: Collection[str],
+    now: datetime | None = None,
+) -> list[int]:
+    """Release every abandoned row of these (``resend``) channels and COMMIT; returns the ids
+    this caller released. Call it before picking due rows: the claim then decides who sends."""
+    released = [
+        row.id
+        for row in abandoned(session=session, model=model, channel_keys=channel_keys, now=now)
+        if release_abandoned(session=session, model=model, row=row, now=now)
+    ]
+    session.commit()
+    return released
+
+
 class OutboxError(ValueError):
     """An operator action on a row that does not exist or is not in a state that allows it."""
 
@@ -199,6 +369,7 @@ def release(
     if row.status not in (DeliveryStatus.SENDING, DeliveryStatus.FAILED):
         raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending or failed rows")
     row.status = DeliveryStatus.PENDING
+    row.claim_expires_at = None
     if isinstance(row, Delivery):
         row.next_attempt_at = None
     row.last_error = f"released by operator at {as_utc(now, what='now'):%Y-%m-%d %H:%M} UTC"
@@ -216,6 +387,7 @@ def confirm(
         raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending rows")
     row.status = DeliveryStatus.SENT
     row.sent_at = as_utc(now, what="now")
+    row.claim_expires_at = None
     session.add(row)
     session.flush()
     return row
@@ -238,3 +410,86 @@ def backoff(attempts: int) -> timedelta:
     exponent = min(max(attempts - 1, 0), 16)
     wait: timedelta = BACKOFF_BASE * (2**exponent)
     return min(wait, BACKOFF_CAP)
+
+
+# Who holds a claim. A pid alone is not enough: pids are reused, so the process's start time
+# (clock ticks since boot, /proc/<pid>/stat field 22) is recorded with it. Where there is no
+# /proc, the start is "-" and only a pid that runs nothing at all proves the claimer gone.
+_PROC = Path("/proc")
+UNKNOWN_START = "-"
+
+
+@dataclass(frozen=True)
+class Claimer:
+    """A process that may claim rows: ``host:pid:start``."""
+
+    host: str
+    pid: int
+    start: str
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid}:{self.start}"
+
+    @classmethod
+    def current(cls) -> Claimer:
+        """This process (looked up on every call: a forked child has its own pid)."""
+        pid = os.getpid()
+        return cls(socket.gethostname(), pid, _start_of(pid) or UNKNOWN_START)
+
+    @classmethod
+    def parse(cls, text: str) -> Claimer | None:
+        """The claimer a ``claimed_by`` value names, or None if it is not one."""
+        host, _, rest = text.rpartition(":")
+        host, _, pid = host.rpartition(":")
+        start = rest
+        if not host or not pid.isdigit() or int(pid) <= 0 or not start:
+            return None  # pid 0 would make os.kill signal our own process group
+        return cls(host, int(pid), start)
+
+
+def claimer_gone(claimed_by: str) -> bool:
+    """True only when the claimer provably no longer runs: it is on this host, and no process
+    with its pid and start time is alive (a zombie is not). A claimer on another host, or
+    one this system cannot check, is never called gone: its lease decides."""
+    claimer = Claimer.parse(claimed_by)
+    if claimer is None or claimer.host != socket.gethostname():
+        return False
+    running = _start_of(claimer.pid)
+    if running is None:
+        return True
+    if UNKNOWN_START in (running, claimer.start):
+        return False
+    return running != claimer.start
+
+
+def _start_of(pid: int) -> str | None:
+    """The start time of the live process ``pid`` (clock ticks since boot), ``UNKNOWN_START``
+    where this system cannot tell, or None when no live process has that pid."""
+    try:
+        stat = (_PROC / str(pid) / "stat").read_text(encoding="ascii", errors="replace")
+    except FileNotFoundError:
+        if (_PROC / "self" / "stat").exists():
+            return None  # /proc works and has no such process
+        return UNKNOWN_START if _pid_exists(pid) else None
+    except OSError:
+        return UNKNOWN_START
+    # "pid (comm) state ... starttime ...": comm may hold spaces and parentheses, so fields
+    # are counted from the last ")"; state is field 3, starttime field 22.
+    fields = stat[stat.rfind(")") + 1 :].split()
+    if len(fields) < 20:
+        return UNKNOWN_START
+    if fields[0] in ("Z", "X"):
+        return None  # exited, not yet reaped by its parent: it sends nothing more
+    return fields[19]
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:  # pids out of range and the like: nothing of ours runs there
+        return False
+    return True

@@ -271,6 +271,11 @@ class Delivery(SQLModel, table=True):
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Who holds the claim ("host:pid:process start"), kept after it ends to show who sent
+    # it; and until when a send may take (``storage.deliveries.LEASE``) before others may
+    # re-send on a ``resend`` channel. A pid alone could be a later process reusing it.
+    claimed_by: str | None = None
+    claim_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
     # The only relationship: senders need the digest's content with each due delivery.
     digest: Digest = Relationship()
@@ -294,6 +299,8 @@ class Alert(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    claimed_by: str | None = None  # as on Delivery
+    claim_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class BackfillWindow(SQLModel, table=True):

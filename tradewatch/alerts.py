@@ -4,9 +4,11 @@ Off unless ``TRADEWATCH_ALERT_MIN_CONFIDENCE`` is set. An open policy change qua
 confidence reaches that threshold, at least ``TRADEWATCH_ALERT_MIN_CORROBORATION`` distinct
 outlets reported it, and at least one of its articles came from monitoring (a change known
 only from backfilled, historical articles never alerts). Each (change, channel) is one
-``Alert`` row sent at most once, by the claim → send → record protocol described in
-``storage.deliveries``; a definite failure is retried with backoff on the next call, and an
-alert interrupted mid-send is reported as uncertain instead of being sent twice.
+``Alert`` row, sent by the claim → send → record protocol described in
+``storage.deliveries`` with the same idempotency key on every attempt; a definite failure is
+retried with backoff on the next call. An alert interrupted mid-send is reported as uncertain
+instead of being sent twice (``hold`` channels, the default), or re-sent once its sender is
+provably gone or its lease ran out (``resend`` channels, for receivers that deduplicate).
 """
 
 from __future__ import annotations
@@ -20,12 +22,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from classify.baseline import Baseline, load_baseline
-from notify.channels import DeliveryError, channel_key, redact_url, send
+from notify.channels import Channel, DeliveryError, UncertainPolicy, parse_channel, send
 from notify.content import AlertContent, DigestItem, EvidenceQuote
 from notify.render import RenderedAlert, render_alert
 from storage.alerts import alert_candidates, ensure_alerts
 from storage.db import get_engine, upgrade
-from storage.deliveries import claim, mark_failed, mark_sent, retry_due, uncertain
+from storage.deliveries import (
+    claim,
+    idempotency_key,
+    mark_failed,
+    mark_sent,
+    recover,
+    retry_due,
+    uncertain,
+)
 from storage.models import Alert, PolicyChange, PolicyChangeEvidence, Signal
 from storage.review import evidence_articles
 from tradewatch.settings import Settings
@@ -37,13 +47,15 @@ MAX_ITEMS = 3  # an alert is short: the strongest few reports, the digest has th
 
 @dataclass(frozen=True)
 class AlertReport:
-    """What one call did: changes that qualified, alerts sent/failed, and uncertain ones."""
+    """What one call did: changes that qualified, alerts sent/failed, uncertain ones, and
+    interrupted ones made due again on ``resend`` channels."""
 
     enabled: bool
     changes: int = 0
     sent: int = 0
     failed: int = 0
     uncertain: int = 0
+    recovered: int = 0
 
 
 def send_immediate_alerts(
@@ -52,10 +64,12 @@ def send_immediate_alerts(
     """Alert every configured channel of each qualifying open change not yet alerted there.
 
     Safe to call after every monitor pass and from several workers: the claim keeps each
-    (change, channel) to one send. ``engine`` defaults to one on the configured database.
+    (change, channel) to one send at a time. ``engine`` defaults to one on the configured
+    database. Raises ``ChannelConfigError`` for a bad ``tw-`` parameter before sending.
     """
     if settings.alert_min_confidence is None or not settings.notify_urls:
         return AlertReport(enabled=False)
+    channels = {c.key: c for c in map(parse_channel, settings.notify_urls)}
     own_engine = engine is None
     if engine is None:
         url = settings.resolved_database_url
@@ -63,17 +77,26 @@ def send_immediate_alerts(
         engine = get_engine(url)
     try:
         with Session(engine) as session:
-            return _send_all(session, settings, now=now)
+            return _send_all(session, settings, channels, now=now)
     finally:
         if own_engine:
             engine.dispose()
 
 
-def _send_all(session: Session, settings: Settings, *, now: datetime | None) -> AlertReport:
+def _send_all(
+    session: Session, settings: Settings, channels: dict[str, Channel], *, now: datetime | None
+) -> AlertReport:
     assert settings.alert_min_confidence is not None
     baseline = load_baseline(settings.baseline_file)
-    by_key = {channel_key(u): u for u in settings.notify_urls}
-    channels = [(key, redact_url(url)) for key, url in by_key.items()]
+    resend = [key for key, c in channels.items() if c.uncertain is UncertainPolicy.RESEND]
+    recovered = recover(session=session, model=Alert, channel_keys=resend, now=now)
+    if recovered:
+        log.warning(
+            "re-sending %d alerts interrupted mid-send: %s",
+            len(recovered),
+            ", ".join(map(str, recovered)),
+        )
+    labels = [(key, c.label) for key, c in channels.items()]
     changes = alert_candidates(
         session=session,
         min_confidence=settings.alert_min_confidence,
@@ -81,7 +104,7 @@ def _send_all(session: Session, settings: Settings, *, now: datetime | None) -> 
     )
     sent = failed = 0
     for change in changes:
-        alerts = _ensure(session, change, channels)
+        alerts = _ensure(session, change, labels)
         due = [a for a in alerts if retry_due(a, now=now)]
         if not due:
             continue
@@ -89,7 +112,7 @@ def _send_all(session: Session, settings: Settings, *, now: datetime | None) -> 
             alert_content(session, change, baseline), templates_dir=settings.templates_dir
         )
         for alert in due:
-            outcome = _deliver(session, alert, by_key[alert.channel_key], rendered, now=now)
+            outcome = _deliver(session, alert, channels[alert.channel_key], rendered, now=now)
             sent += outcome is True
             failed += outcome is False
     return AlertReport(
@@ -98,6 +121,7 @@ def _send_all(session: Session, settings: Settings, *, now: datetime | None) -> 
         sent=sent,
         failed=failed,
         uncertain=len(uncertain(session=session, model=Alert)),
+        recovered=len(recovered),
     )
 
 
@@ -114,18 +138,24 @@ def _ensure(session: Session, change: PolicyChange, channels: list[tuple[str, st
 
 
 def _deliver(
-    session: Session, alert: Alert, url: str, rendered: RenderedAlert, *, now: datetime | None
+    session: Session,
+    alert: Alert,
+    channel: Channel,
+    rendered: RenderedAlert,
+    *,
+    now: datetime | None,
 ) -> bool | None:
     """True sent, False failed, None not ours to send (claimed elsewhere)."""
     if not claim(session=session, row=alert, now=now):
         return None
     try:
         send(
-            url,
+            channel.url,
             title=rendered.title,
             markdown=rendered.markdown,
             html=rendered.html,
             text=rendered.text,
+            idempotency_key=idempotency_key(alert),
         )
     except DeliveryError as exc:
         mark_failed(session=session, delivery=alert, error=str(exc), now=now)

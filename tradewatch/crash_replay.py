@@ -9,11 +9,21 @@ the whole group at a random moment, and goes again; a last round runs to complet
 
 - every listed article is stored exactly once, with one revision and one assessment;
 - no duplicated signals, policy-change evidence, open policy changes or deliveries;
-- every delivery is ``sent`` (or ``sending``: the uncertain rows a kill leaves, which by
-  design are never re-sent without an operator), each ``sent`` (channel, digest) was received
-  exactly once, and nothing was received twice. The report says which semantics held.
+- deliveries, by the channels' policy for sends a kill left uncertain (``--uncertain``):
 
-Run it with ``scripts/crash-replay N [--mode cli]``; a pytest test runs a few rounds.
+  - ``resend`` (the default here): both channels are configured with
+    ``tw-uncertain=resend``, and the receiver behaves as an idempotent one: it records every
+    raw POST with its ``Idempotency-Key`` and processes only the first POST of each key.
+    Every delivery row must end ``sent`` (none left uncertain after the last, clean round),
+    every (channel, digest) must have been received exactly once after deduplication by key,
+    under the key of its delivery row, and every POST must carry a key. The report gives the
+    raw POSTs and how many of them were repeats absorbed by the key.
+  - ``hold`` (tradewatch's default): every delivery ``sent`` or left ``sending`` (uncertain,
+    for an operator), nothing received twice, every ``sent`` one received; the report says
+    how many uncertain ones had in fact arrived (their key was received).
+
+Run it with ``scripts/crash-replay N [--mode cli] [--uncertain hold]``; a pytest test runs a
+few rounds.
 """
 
 from __future__ import annotations
@@ -130,20 +140,47 @@ def build_site(root: Path) -> list[str]:
 class Received:
     channel: str
     title: str
+    key: str | None  # the Idempotency-Key header, if any
+
+
+@dataclass
+class Inbox:
+    """What the receiver got: every raw POST, and the messages an idempotent receiver
+    processes (the first POST of each key; a POST without a key is always processed)."""
+
+    raw: list[Received] = field(default_factory=list)
+    processed: list[Received] = field(default_factory=list)
+    absorbed: int = 0  # POSTs dropped because their key had been processed already
+    _keys: set[str] = field(default_factory=set)
+
+    def record(self, post: Received) -> None:
+        self.raw.append(post)
+        if post.key is not None and post.key in self._keys:
+            self.absorbed += 1
+            return
+        if post.key is not None:
+            self._keys.add(post.key)
+        self.processed.append(post)
 
 
 @contextmanager
-def recording_receiver() -> Iterator[tuple[int, list[Received]]]:
-    """A JSON webhook on 127.0.0.1 that records (path, title) of every POST."""
-    received: list[Received] = []
+def recording_receiver() -> Iterator[tuple[int, Inbox]]:
+    """A JSON webhook on 127.0.0.1 that records (path, title, Idempotency-Key) of every POST
+    and deduplicates by key, answering 200 to repeats as an idempotent receiver does."""
+    inbox = Inbox()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             payload = json.loads(self.rfile.read(length) or b"{}")
+            post = Received(
+                self.path, str(payload.get("title", "")), self.headers.get("Idempotency-Key")
+            )
+            # Recorded on arrival, before answering: a repeat that comes while the first is
+            # still being handled is recognised too, as a real receiver must.
             with lock:
-                received.append(Received(self.path, str(payload.get("title", ""))))
+                inbox.record(post)
             time.sleep(RECEIVER_DELAY)
             self.send_response(200)
             self.send_header("Content-Length", "0")
@@ -156,7 +193,7 @@ def recording_receiver() -> Iterator[tuple[int, list[Received]]]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield server.server_address[1], received
+        yield server.server_address[1], inbox
     finally:
         server.shutdown()
         server.server_close()
@@ -168,6 +205,7 @@ class ReplayReport:
     """What a replay did and found. ``problems`` empty means every check passed."""
 
     mode: str
+    uncertain_policy: str = "resend"
     rounds: int = 0
     killed: int = 0
     completed_early: int = 0  # rounds that finished before their kill time
@@ -177,9 +215,13 @@ class ReplayReport:
     assessments: int = 0
     digests: int = 0
     deliveries: int = 0
-    posts_received: int = 0
-    duplicate_posts: int = 0
-    uncertain: int = 0  # delivery rows left "sending" by a kill: at most once, flagged
+    deliveries_resent: int = 0  # rows re-sent after an interrupted send (resend channels)
+    posts_received: int = 0  # raw POSTs, repeats included
+    duplicates_absorbed: int = 0  # POSTs repeating a key already processed
+    messages_processed: int = 0  # after deduplication by key
+    posts_without_key: int = 0
+    duplicate_posts: int = 0  # (channel, digest) processed more than once
+    uncertain: int = 0  # delivery rows left "sending" after the last round
     uncertain_arrived: int = 0
     lost_posts: int = 0
     delivery_semantics: str = ""
@@ -217,16 +259,24 @@ def _run_round(cmd: list[str], env: dict[str, str], kill_after: float | None, lo
 
 
 def replay(
-    *, kills: int, mode: Mode = Mode.DIRECT, workdir: Path | None = None, seed: int = 0
+    *,
+    kills: int,
+    mode: Mode = Mode.DIRECT,
+    workdir: Path | None = None,
+    seed: int = 0,
+    uncertain: str = "resend",
 ) -> ReplayReport:
-    """Kill ``kills`` rounds at random points, run a last round to completion, check."""
+    """Kill ``kills`` rounds at random points, run a last round to completion, check.
+
+    ``uncertain`` is both channels' ``tw-uncertain`` policy: ``resend`` or ``hold``.
+    """
     rng = random.Random(seed)  # noqa: S311  # kill times, not secrets
     workdir = workdir or Path(tempfile.mkdtemp(prefix="tradewatch-crash-"))
     site_root = workdir / "site"
     paths = build_site(site_root)
-    report = ReplayReport(mode=str(mode), articles_expected=len(paths))
+    report = ReplayReport(mode=str(mode), uncertain_policy=uncertain, articles_expected=len(paths))
     started = time.monotonic()
-    with serve_directory(site_root) as site, recording_receiver() as (port, received):
+    with serve_directory(site_root) as site, recording_receiver() as (port, inbox):
         sources_file = workdir / "sources.yaml"
         sources = [
             {"name": s, "kind": "feed", "url": site.url(f"{s}/feed.xml"), "parser": "dailynk"}
@@ -234,7 +284,10 @@ def replay(
         ]
         sources_file.write_text(yaml.safe_dump({"sources": sources}), encoding="utf-8")
         baseline = PROJECT_ROOT / "config" / "baseline" / "dprk-trade.yaml"
-        channel_urls = [f"json://127.0.0.1:{port}/chan-a", f"json://127.0.0.1:{port}/chan-b"]
+        channel_urls = [
+            f"json://127.0.0.1:{port}/{name}?tw-uncertain={uncertain}"
+            for name in ("chan-a", "chan-b")
+        ]
         db_url = f"sqlite:///{(workdir / 'tradewatch.db').as_posix()}"
         env = {
             **os.environ,
@@ -264,7 +317,7 @@ def replay(
         if final != "completed":
             report.problems.append(f"the last round did not complete ({final}); see {log}")
         expected_urls = {site.url(p).rstrip("/") for p in paths}
-        check(report, db_url, expected_urls, received, channel_urls)
+        check(report, db_url, expected_urls, inbox, channel_urls)
     report.seconds = round(time.monotonic() - started, 1)
     return report
 
@@ -288,7 +341,7 @@ def check(
     report: ReplayReport,
     db_url: str,
     expected_urls: set[str],
-    received: list[Received],
+    inbox: Inbox,
     channel_urls: list[str],
 ) -> None:
     """Compare the database and the receiver's log with what a crash-free run gives."""
@@ -296,8 +349,9 @@ def check(
     from sqlalchemy import select as sa_select
     from sqlmodel import Session, col, select
 
-    from notify.channels import channel_key
+    from notify.channels import parse_channel
     from storage.db import get_engine
+    from storage.deliveries import idempotency_key
     from storage.models import (
         Article,
         ArticleRevision,
@@ -310,7 +364,10 @@ def check(
     )
 
     problems = report.problems
-    channels = {channel_key(u): "/" + u.rsplit("/", 1)[-1] for u in channel_urls}
+    # channel key -> the path its receiver sees ("/chan-a")
+    channels = {
+        c.key: "/" + c.apprise_url.rsplit("/", 1)[-1] for c in map(parse_channel, channel_urls)
+    }
     engine = get_engine(db_url)
 
     def dupes(session: Session, *columns: Any) -> int:
@@ -356,36 +413,82 @@ def check(
             )
             if any(n > 1 for n in keys.values()):
                 problems.append("policy changes: two open changes for one dimension/direction")
-            digests = {d.id: d for d in session.exec(select(Digest))}
+            report.digests = len(session.exec(select(Digest)).all())
             deliveries = session.exec(select(Delivery)).all()
-            report.digests, report.deliveries = len(digests), len(deliveries)
-            by_status: dict[str, Counter[tuple[str, str]]] = {}
-            for d in deliveries:
-                key = (channels.get(d.channel_key, d.channel_key), digests[d.digest_id].title)
-                by_status.setdefault(str(d.status), Counter())[key] += 1
+            report.deliveries = len(deliveries)
+            # idempotency key -> (the channel's path, digest id, status) of its delivery row
+            rows = {
+                idempotency_key(d): (
+                    channels.get(d.channel_key, d.channel_key),
+                    d.digest_id,
+                    str(d.status),
+                )
+                for d in deliveries
+            }
+            report.deliveries_resent = sum(
+                (d.last_error or "").startswith("re-sent after an interrupted send")
+                for d in deliveries
+            )
     finally:
         engine.dispose()
-    sent = by_status.pop("sent", Counter())
-    # "sending" after the last round: the process died between claim and record; by design
-    # (storage.deliveries) such a row is never re-sent without an operator.
-    uncertain = by_status.pop("sending", Counter())
-    if by_status:
-        left = {status: sum(c.values()) for status, c in by_status.items()}
-        problems.append(f"deliveries left unsent after the last round: {left}")
-    # Two digests of the same minute share a title, so posts are compared as multisets of
-    # (channel, title) against the rows that say "sent" (and may say "sending").
-    got = Counter((r.channel, r.title) for r in received)
-    report.posts_received = len(received)
-    report.uncertain = sum(uncertain.values())
-    report.uncertain_arrived = sum(((got - sent) & uncertain).values())
-    report.duplicate_posts = sum((got - sent - uncertain).values())
-    report.lost_posts = sum((sent - got).values())
+    check_deliveries(report, rows, inbox)
+
+
+def check_deliveries(
+    report: ReplayReport, rows: dict[str, tuple[str, int, str]], inbox: Inbox
+) -> None:
+    """Compare the receiver's log with the delivery rows (idempotency key -> channel path,
+    digest id, status), by the report's ``uncertain_policy``."""
+    problems = report.problems
+    resend = report.uncertain_policy == "resend"
+    report.posts_received = len(inbox.raw)
+    report.duplicates_absorbed = inbox.absorbed
+    report.messages_processed = len(inbox.processed)
+    report.posts_without_key = sum(post.key is None for post in inbox.raw)
+    if report.posts_without_key:
+        problems.append(f"deliveries: {report.posts_without_key} POSTs without Idempotency-Key")
+    statuses = Counter(status for _channel, _digest, status in rows.values())
+    report.uncertain = statuses.pop("sending", 0)
+    statuses.pop("sent", None)
+    if statuses:
+        problems.append(f"deliveries left unsent after the last round: {dict(statuses)}")
+    if resend and report.uncertain:
+        problems.append(f"deliveries: {report.uncertain} left uncertain on resend channels")
+
+    processed: Counter[tuple[str, int]] = Counter()
+    for post in inbox.processed:
+        row = rows.get(post.key or "")
+        if row is None:
+            problems.append(f"deliveries: a message on {post.channel} matches no delivery row")
+            continue
+        channel, digest_id, _status = row
+        if post.channel != channel:
+            problems.append(f"deliveries: digest {digest_id} for {channel} came on {post.channel}")
+        processed[(channel, digest_id)] += 1
+    report.duplicate_posts = sum(n - 1 for n in processed.values() if n > 1)
+    if report.duplicate_posts:
+        problems.append(
+            f"deliveries: {report.duplicate_posts} (channel, digest) pairs processed more than "
+            "once: their repeats carried another key"
+        )
+    if not resend and inbox.absorbed:
+        problems.append(f"deliveries: {inbox.absorbed} digests sent twice to a hold channel")
+    arrived = {key for key in (post.key for post in inbox.processed) if key is not None}
+    report.lost_posts = sum(
+        1 for key, (_c, _d, status) in rows.items() if status == "sent" and key not in arrived
+    )
     if report.lost_posts:
         problems.append(f"deliveries: {report.lost_posts} recorded as sent but never received")
-    if report.duplicate_posts:
-        problems.append(f"deliveries: {report.duplicate_posts} posts beyond one per digest")
-    if report.duplicate_posts:
-        report.delivery_semantics = "at least once (duplicates)"
+    report.uncertain_arrived = sum(
+        1 for key, (_c, _d, status) in rows.items() if status == "sending" and key in arrived
+    )
+    if report.problems:
+        report.delivery_semantics = "violated (see problems)"
+    elif resend:
+        report.delivery_semantics = (
+            f"exactly once at the receiver: {report.posts_received} POSTs, "
+            f"{report.duplicates_absorbed} repeats absorbed by the idempotency key"
+        )
     elif report.uncertain:
         report.delivery_semantics = (
             f"at most once: {report.uncertain} delivery rows left 'sending' (uncertain, for an "
@@ -439,6 +542,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("kills", type=int, nargs="?", default=10, help="rounds to kill")
     parser.add_argument("--mode", choices=[m.value for m in Mode], default=Mode.DIRECT.value)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--uncertain",
+        choices=["resend", "hold"],
+        default="resend",
+        help="both channels' tw-uncertain policy (default: resend)",
+    )
     parser.add_argument("--workdir", type=Path, help="keep the database and logs here")
     args = parser.parse_args(argv)
     if args.worker:
@@ -447,7 +556,13 @@ def main(argv: list[str] | None = None) -> int:
         return worker(args.sources, args.baseline)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    report = replay(kills=args.kills, mode=Mode(args.mode), workdir=args.workdir, seed=args.seed)
+    report = replay(
+        kills=args.kills,
+        mode=Mode(args.mode),
+        workdir=args.workdir,
+        seed=args.seed,
+        uncertain=args.uncertain,
+    )
     print(report.summary())
     return 1 if report.problems else 0
 

@@ -5,9 +5,11 @@ confirmations, new dimensions, source health and revisions. An empty window stil
 short heartbeat so that silence is never ambiguous. The foot carries the measured false-alert
 rate and any delivery whose outcome is unknown.
 
-Delivery follows the claim → send → record protocol of ``storage.deliveries``: at most once
-per (digest, channel), definite failures retried with backoff, and a send interrupted by a
-crash reported as uncertain rather than repeated.
+Delivery follows the claim → send → record protocol of ``storage.deliveries``: definite
+failures retried with backoff, every attempt carrying the same idempotency key, and a send
+interrupted by a crash either reported as uncertain (``hold`` channels, the default: at most
+once) or re-sent once its sender is gone (``resend`` channels: at least once, exactly once at
+a receiver that deduplicates on the key).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from classify.baseline import Baseline
-from notify.channels import DeliveryError, channel_key, redact_url, send
+from notify.channels import Channel, DeliveryError, UncertainPolicy, parse_channel, send
 from notify.content import (
     DeliveryNote,
     DepartureGroup,
@@ -39,8 +41,10 @@ from storage.deliveries import (
     claim,
     due_deliveries,
     ensure_deliveries,
+    idempotency_key,
     mark_failed,
     mark_sent,
+    recover,
     uncertain,
 )
 from storage.digests import last_digest, save_digest
@@ -307,38 +311,56 @@ def deliver_due(
 ) -> tuple[int, int]:
     """Send every due (pending or retry-due) delivery whose channel is still configured.
 
-    Each row is claimed (``sending``, committed) before its channel is called, marked sent
-    only after the channel accepted it; a definite failure is recorded with a redacted error
-    and retried on a later run with backoff. A row another run claimed first is skipped, and
-    a row left ``sending`` by a crash is never picked up here (see ``storage.deliveries``).
+    First, on ``resend`` channels, rows left ``sending`` by a sender that is provably gone
+    (or whose lease ran out) are made due again (``storage.deliveries.recover``); ``hold``
+    channels' rows are never touched. Then each due row is claimed (``sending``, committed)
+    before its channel is called, with the row's idempotency key, and marked sent only after
+    the channel accepted it; a definite failure is recorded with a redacted error and retried
+    on a later run with backoff. A row another run claimed first is skipped.
+    Raises ``ChannelConfigError`` for a bad ``tw-`` parameter before anything is claimed.
     Returns (sent, failed).
     """
-    by_key = {channel_key(url): url for url in urls}
+    channels = _channels(urls)
+    resend = [key for key, c in channels.items() if c.uncertain is UncertainPolicy.RESEND]
+    if resend:
+        recovered = recover(session=session, model=Delivery, channel_keys=resend, now=now)
+        if recovered:
+            log.warning(
+                "re-sending %d deliveries interrupted mid-send: %s",
+                len(recovered),
+                ", ".join(map(str, recovered)),
+            )
     sent = failed = 0
     for delivery in due_deliveries(session=session, now=now):
-        url = by_key.get(delivery.channel_key)
-        if url is None:
+        channel = channels.get(delivery.channel_key)
+        if channel is None:
             continue  # channel removed from settings; keep the row, send nothing
         if not claim(session=session, row=delivery, now=now):
             continue  # another run took it between our query and our claim
         digest = delivery.digest
         try:
             send(
-                url,
+                channel.url,
                 title=digest.title,
                 markdown=digest.markdown,
                 html=digest.html,
                 text=digest.text,
+                idempotency_key=idempotency_key(delivery),
             )
         except DeliveryError as exc:
             mark_failed(session=session, delivery=delivery, error=str(exc), now=now)
             failed += 1
-            log.warning("delivery to %s failed: %s", redact_url(url), exc)
+            log.warning("delivery to %s failed: %s", channel.label, exc)
         else:
             mark_sent(session=session, delivery=delivery, now=now)
             sent += 1
         session.commit()
     return sent, failed
+
+
+def _channels(urls: list[str]) -> dict[str, Channel]:
+    """The configured channels by key; every URL is checked before anything is sent."""
+    return {channel.key: channel for channel in map(parse_channel, urls)}
 
 
 def publish(
@@ -353,6 +375,7 @@ def publish(
     now: datetime | None = None,
 ) -> DigestOutcome:
     """Write the digest, store it, queue one delivery per channel, and deliver what is due."""
+    channels = _channels(urls) if deliver else {}  # a bad channel URL fails before any write
     markdown, html, text, paths = write_files(
         content, directory=directory, kind=kind, templates_dir=templates_dir
     )
@@ -372,7 +395,7 @@ def publish(
         ensure_deliveries(
             session=session,
             digest=digest,
-            channels=[(channel_key(u), redact_url(u)) for u in urls],
+            channels=[(key, channel.label) for key, channel in channels.items()],
         )
     session.commit()
     sent, failed = deliver_due(session, urls=urls, now=now) if deliver else (0, 0)

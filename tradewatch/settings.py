@@ -100,6 +100,20 @@ class Settings(BaseSettings):
             return [part for part in value.replace(",", " ").split() if part]
         return value
 
+    @field_validator("notify_urls")
+    @classmethod
+    def _check_channel_parameters(cls, urls: list[str]) -> list[str]:
+        # A bad tw- parameter must stop the run at start-up (exit 2), not fail each send.
+        if urls:
+            from notify.channels import ChannelConfigError, parse_channel
+
+            for url in urls:
+                try:
+                    parse_channel(url)
+                except ChannelConfigError as exc:
+                    raise ValueError(str(exc)) from None  # the message is already redacted
+        return urls
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -41,3 +41,20 @@ def test_invalid_value_is_not_echoed(monkeypatch: pytest.MonkeyPatch) -> None:
         load_settings()
     assert "TRADEWATCH_HTTP_TIMEOUT" in str(info.value)
     assert "s3cr3t-looking-value" not in str(info.value)
+
+
+def test_bad_channel_parameter_fails_at_load_naming_it_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "TRADEWATCH_NOTIFY_URLS",
+        "json://hooks.example.org/ok, json://u:s3cretpw@hooks.example.org/t0ken?tw-uncertain=x",
+    )
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert (
+        "TRADEWATCH_NOTIFY_URLS" in message
+        and "tw-uncertain must be one of hold, resend" in message
+    )
+    assert "s3cretpw" not in message and "t0ken" not in message

@@ -6,9 +6,9 @@ import json
 import queue
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,19 +21,28 @@ from aiosmtpd.controller import Controller
 class WebhookRequest:
     path: str
     payload: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[tuple[int, queue.Queue[WebhookRequest]]]:
-    """An HTTP server on a random port that queues each POSTed JSON body and answers 200."""
+def webhook_receiver(
+    statuses: Sequence[int] = (),
+) -> Iterator[tuple[int, queue.Queue[WebhookRequest]]]:
+    """An HTTP server on a random port that queues each POSTed JSON body (with its headers)
+    and answers 200, or, for the first POSTs, the codes in ``statuses`` one by one."""
     received: queue.Queue[WebhookRequest] = queue.Queue()
+    answers = list(statuses)
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             payload = json.loads(self.rfile.read(length))
-            received.put(WebhookRequest(path=self.path, payload=payload))
-            self.send_response(200)
+            headers = dict(self.headers.items())
+            received.put(WebhookRequest(path=self.path, payload=payload, headers=headers))
+            with lock:
+                status = answers.pop(0) if answers else 200
+            self.send_response(status)
             self.send_header("Content-Length", "0")
             self.end_headers()
 

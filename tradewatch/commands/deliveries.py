@@ -1,9 +1,13 @@
 """``tradewatch deliveries``: the outbox, and the operator's say on uncertain sends.
 
 A delivery (digest → channel) or alert (policy change → channel) left in ``sending`` means the
-sender stopped between calling the channel and recording the answer: it may or may not have
-arrived, so it is never re-sent on its own (see ``storage.deliveries``). ``retry`` releases it
-(or a failed one) to be sent on the next run; ``confirm`` records that it did arrive.
+sender stopped between calling the channel and recording the answer (or is still sending): it
+may or may not have arrived. On a ``hold`` channel (the default) it is never re-sent on its
+own (see ``storage.deliveries``): ``retry`` releases it (or a failed one) to be sent on the
+next run, ``confirm`` records that it did arrive. On a ``tw-uncertain=resend`` channel the
+next run re-sends it once its claimer is gone or its lease has ended. The listing shows who
+claimed it, until when, and the idempotency key, to look the message up at the receiver
+(a re-send, by the operator or automatic, carries the same key).
 """
 
 from __future__ import annotations
@@ -14,15 +18,24 @@ from typing import TYPE_CHECKING
 from tradewatch.settings import Settings
 
 if TYPE_CHECKING:
+    from notify.channels import Channel
     from storage.models import Alert, Delivery
 
 
 def cmd_deliveries_list(args: argparse.Namespace, settings: Settings) -> int:
     from sqlmodel import col, select
 
+    from notify.channels import ChannelConfigError, parse_channel
+    from storage.deliveries import idempotency_key
     from storage.enums import DeliveryStatus
     from storage.models import Alert, Delivery
+    from tradewatch.cli import UsageError
     from tradewatch.commands.review import _session
+
+    try:
+        channels = {c.key: c for c in map(parse_channel, settings.notify_urls)}
+    except ChannelConfigError as exc:
+        raise UsageError(f"TRADEWATCH_NOTIFY_URLS: {exc}") from None
 
     shown = (
         (DeliveryStatus.SENDING, DeliveryStatus.FAILED, DeliveryStatus.PENDING)
@@ -56,8 +69,29 @@ def cmd_deliveries_list(args: argparse.Namespace, settings: Settings) -> int:
             )
             if row.last_error and row.status is DeliveryStatus.FAILED:
                 line += f"; {row.last_error}"
+            if row.status is DeliveryStatus.SENDING:
+                until = (
+                    f"{row.claim_expires_at:%Y-%m-%d %H:%M} UTC" if row.claim_expires_at else "?"
+                )
+                then = _then(channels.get(row.channel_key))
+                line += (
+                    f"; claimed by {row.claimed_by or 'unknown'} until {until}; {then}; "
+                    f"key {idempotency_key(row)}"
+                )
             print(line)
     return 0
+
+
+def _then(channel: Channel | None) -> str:
+    """What becomes of an uncertain row on this channel."""
+    from notify.channels import UncertainPolicy
+
+    if channel is None:
+        return "channel no longer configured"
+    if channel.uncertain is UncertainPolicy.HOLD:
+        return "hold: retry or confirm it"
+    then = "resend: re-sent once its claimer is gone or its lease ends"
+    return then if channel.keyed else f"{then} (this service takes no key: a repeat would show)"
 
 
 def _act(args: argparse.Namespace, settings: Settings, action: str) -> int:
