@@ -2,8 +2,9 @@
 
 Prefect has no backfill of its own (schedules only create future runs), so this flow splits
 [start, end] into windows and runs one subflow per window and source, reading each source's
-archive (older feed pages, sitemap, listing pages). Items are stored as historical and no
-digest is sent unless ``notify`` is set.
+archive (older feed pages, sitemap, listing pages). Each subflow runs the monitor's task with a
+group of one source, so it holds the source's host slots like any monitor task. Items are
+stored as historical and no digest is sent unless ``notify`` is set.
 
 Idempotent and resumable: every (source, window) is recorded in ``backfill_window``; windows
 already done are skipped, so running it twice stores and fetches nothing new, and an
@@ -24,8 +25,7 @@ from sqlmodel import Session
 
 from flows.digest import digest
 from flows.limits import ensure_limits
-from flows.monitor import collect_reports
-from flows.tasks import check_source_task
+from flows.monitor import check_groups
 from storage.backfill import finish_window, is_window_done, start_window
 from storage.db import get_engine
 from tradewatch.pipeline import SourceReport, prepare_database
@@ -103,14 +103,15 @@ def backfill_window(
     """One source over one window: read its archive, store what was published in it."""
     url = load_settings().resolved_database_url
     _record_window(url, source.name, window_start, window_end, None)
-    future = check_source_task.submit(
-        source=source,
+    # A group of one: windows run one at a time, and the source's host slots are still taken
+    # by the task, so a backfill and a monitor pass never read one host at once.
+    (report,) = check_groups(
+        [[source]],
         baseline_file=baseline_file,
         window_start=window_start,
         window_end=window_end,
         historical=True,
     )
-    (report,) = collect_reports([future])
     _record_window(url, source.name, window_start, window_end, report)
     return vars(report) | {"outcome": str(report.outcome), "window_error": window_error(report)}
 

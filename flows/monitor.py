@@ -1,34 +1,68 @@
-"""The monitor flow: one pass over every configured source."""
+"""The monitor flow: one pass over every configured source.
+
+Sources are checked in host groups (``flows.limits.host_groups``), one task per group: the
+sources of one host run one after another in a single task, groups on different hosts run in
+parallel, all within the fetch and host limits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
+from prefect.futures import PrefectFuture
 
-from flows.limits import ensure_limits
-from flows.tasks import SourceFailed, check_source_task
+from flows.limits import ensure_limits, host_groups
+from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task, crash_report
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.pipeline import SourceReport, prepare_database
 from tradewatch.settings import load_settings
-from tradewatch.sources_config import load_sources
+from tradewatch.sources_config import SourceConfig, load_sources
 
 
-def collect_reports(futures: list[Any]) -> list[SourceReport]:
-    """Each source's report, whether its task completed or failed."""
+def collect_reports(
+    submitted: Sequence[tuple[Sequence[SourceConfig], PrefectFuture[list[SourceReport]]]],
+) -> list[SourceReport]:
+    """One report per source of every (group, task future), whether the task completed or
+    failed; a task that crashed gives each of its sources a ``crash`` report."""
     reports: list[SourceReport] = []
-    for future in futures:
+    for group, future in submitted:
         future.wait()
         outcome = future.state.result(raise_on_failure=False)
-        if isinstance(outcome, SourceReport):
-            reports.append(outcome)
-        elif isinstance(outcome, SourceFailed):
-            reports.append(outcome.report)
-        else:  # an unexpected crash inside the task: keep it visible, keep going
-            name = getattr(future, "task_run_name", None) or "unknown"
-            reports.append(SourceReport(source=str(name), error_kind="crash", error=repr(outcome)))
+        if isinstance(outcome, SourceFailed | SourcesCrashed):
+            reports.extend(outcome.reports)
+        elif isinstance(outcome, list):
+            reports.extend(outcome)
+        else:  # the task itself broke (slots, pipeline, worker): keep it visible, keep going
+            reports.extend(crash_report(source.name, outcome) for source in group)
     return reports
+
+
+def check_groups(
+    groups: Sequence[list[SourceConfig]],
+    *,
+    baseline_file: str,
+    force: bool = True,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    historical: bool = False,
+) -> list[SourceReport]:
+    """Submit one task per group and wait for all; one report per source."""
+    futures = [
+        check_sources_task.submit(
+            sources=group,
+            baseline_file=baseline_file,
+            force=force,
+            window_start=window_start,
+            window_end=window_end,
+            historical=historical,
+        )
+        for group in groups
+    ]
+    return collect_reports(list(zip(groups, futures, strict=True)))
 
 
 def summarise(reports: list[SourceReport]) -> dict[str, Any]:
@@ -61,11 +95,15 @@ def monitor(
     prepare_database(settings, baseline_file=Path(baseline_path))
     selected = config.enabled(sources)
     ensure_limits(settings, selected)
-    futures = [
-        check_source_task.submit(source=s, baseline_file=baseline_path, force=force)
-        for s in selected
-    ]
-    summary = summarise(collect_reports(futures))
+    # Largest groups first: the pass lasts at least as long as its longest group, so that one
+    # should not wait behind small ones for a fetch slot.
+    groups = sorted(
+        host_groups(selected, per_host=settings.host_concurrency), key=len, reverse=True
+    )
+    reports = check_groups(groups, baseline_file=baseline_path, force=force)
+    order = {source.name: i for i, source in enumerate(selected)}
+    reports.sort(key=lambda r: order.get(r.source, len(order)))
+    summary = summarise(reports)
     # Immediate alerts (off unless TRADEWATCH_ALERT_MIN_CONFIDENCE is set): at most once per
     # policy change and channel; backfilled or replayed verdicts never alert.
     alerts = send_immediate_alerts(settings)
