@@ -6,13 +6,12 @@ import re
 import time
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin
 
 import feedparser
 
 from parsers.base import EntryRef, FeedMalformed, FetchedPage
 from parsers.html import collapse_ws, make_soup, text_of
-from parsers.urls import is_web_url
+from parsers.urls import resolve_link
 
 MAX_ENTRIES = 5_000
 _HTML_START = (b"<!doctype html", b"<html")
@@ -83,11 +82,8 @@ def parse_feed(page: FetchedPage) -> list[EntryRef]:
         link = entry.get("link") or entry.get("id")
         if not isinstance(link, str) or not link.strip():
             continue
-        try:
-            url = urljoin(page.url, link.strip())
-        except ValueError:  # a link urllib cannot parse (e.g. "a://[") is no link at all
-            continue
-        if not is_web_url(url):
+        url = resolve_link(page.url, link)
+        if url is None:
             continue
         refs.append(
             EntryRef(

@@ -11,12 +11,11 @@ import codecs
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup, Tag
 from bs4.element import NavigableString, PreformattedString
 
-from parsers.urls import is_web_url
+from parsers.urls import resolve_link
 
 # Korea has kept UTC+9 without daylight saving since 1988, so a fixed offset is exact and
 # spares a tzdata dependency.
@@ -157,13 +156,8 @@ def canonical_url(soup: BeautifulSoup, base_url: str) -> str:
     candidates = [attr_str(link, "href") for link in head.select("link[rel~=canonical][href]")]
     candidates += [attr_str(og, "content") for og in head.select("meta[property='og:url']")]
     for candidate in candidates:
-        if candidate:
-            try:
-                absolute = urljoin(base_url, candidate)
-            except ValueError:  # unparseable href: try the next candidate
-                continue
-            if is_web_url(absolute):
-                return absolute.split("#", 1)[0]
+        if candidate and (absolute := resolve_link(base_url, candidate)):
+            return absolute.split("#", 1)[0]
     return base_url.split("#", 1)[0]
 
 

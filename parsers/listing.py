@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from bs4 import BeautifulSoup
 
 from parsers.base import EntryRef, FetchedPage, ParseError
-from parsers.urls import is_web_url
+from parsers.urls import resolve_link
 
 
 def parse_listing(
@@ -28,11 +26,8 @@ def parse_listing(
         href = anchor.get("href") if anchor is not None else None
         if not isinstance(href, str) or not href.strip():
             continue
-        try:
-            url = urljoin(page.url, href.strip())
-        except ValueError:  # an href urllib cannot parse is no link
-            continue
-        if not is_web_url(url):
+        url = resolve_link(page.url, href)
+        if url is None:
             continue
         title_node = node.select_one(title) if title else anchor
         text = title_node.get_text(" ", strip=True) if title_node is not None else None

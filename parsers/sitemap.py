@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urljoin
 
 from lxml import etree  # type: ignore[import-untyped]  # lxml ships no stubs here
 
 from parsers.base import EntryRef, FeedMalformed, FetchedPage
 from parsers.html import collapse_ws, parse_date
-from parsers.urls import is_web_url
+from parsers.urls import resolve_link
 
 # The sitemaps.org limit per file.
 MAX_URLS = 50_000
@@ -89,8 +88,8 @@ def parse_sitemap(page: FetchedPage) -> SitemapResult:
         loc = _child_text(element, "loc")
         if not loc:
             continue
-        url = urljoin(page.url, loc)
-        if not is_web_url(url):
+        url = resolve_link(page.url, loc)
+        if url is None:
             continue
         if kind == "sitemapindex" and name == "sitemap":
             children.append(url)

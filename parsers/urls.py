@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -83,3 +83,14 @@ def is_web_url(url: str) -> bool:
     except ValueError:
         return False
     return bool(parts.hostname)
+
+
+def resolve_link(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base`` if the result is a web URL (see
+    `is_web_url`), else None. A link urllib cannot parse ("h://[") is no link at all: one
+    odd ``<loc>``, ``<link>`` or ``href`` must cost that link, never the page."""
+    try:
+        url = urljoin(base, href.strip())
+    except ValueError:
+        return None
+    return url if is_web_url(url) else None

@@ -13,6 +13,7 @@ from parsers import PARSERS
 from parsers.base import FetchedPage, ParseError
 from parsers.feed import parse_feed
 from parsers.listing import parse_listing
+from parsers.sitemap import parse_sitemap
 from parsers.urls import canonicalize_url
 
 URL = "https://www.example.org/a/b"
@@ -55,3 +56,13 @@ def test_listing_link_that_urllib_rejects() -> None:
 def test_canonical_form_is_a_fixed_point() -> None:
     once = canonicalize_url("http://0/0 #")
     assert canonicalize_url(once) == once
+
+
+def test_sitemap_loc_that_urllib_rejects() -> None:
+    # Found by 100,000 fuzz examples: "<loc>h://[</loc>" made urljoin raise ValueError.
+    body = (
+        b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        b"<url><loc>h://[</loc></url><url><loc>https://example.org/ok</loc></url></urlset>"
+    )
+    result = parse_sitemap(FetchedPage(url="https://example.org/sitemap.xml", body=body))
+    assert [entry.url for entry in result.entries] == ["https://example.org/ok"]
