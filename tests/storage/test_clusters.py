@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from datetime import datetime
 
-from storage.articles import UpsertResult, upsert_article
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import Session, delete, select
+
+from storage.articles import ArticleOutcome, UpsertResult, upsert_article
 from storage.assessments import record_assessment
 from storage.baselines import ensure_baseline_version
-from storage.clusters import assign_cluster, same_story, shingles
-from storage.models import PolicyChange
+from storage.clusters import assign_cluster, drop_indexes, same_story, shingles
+from storage.models import Article, ArticleRevision, PolicyChange
 from tests.storage.helpers import at, baseline, departing_signal, parsed, verdict
 
 WIRE = (
@@ -42,7 +46,15 @@ UNRELATED = (
 
 
 def _store(
-    session: Session, n: int, outlet: str, text: str, hours: float = 0.0, title: str = ""
+    session: Session,
+    n: int,
+    outlet: str,
+    text: str,
+    hours: float = 0.0,
+    title: str = "",
+    *,
+    published: datetime | None = None,
+    historical: bool = False,
 ) -> UpsertResult:
     stored = upsert_article(
         session=session,
@@ -50,9 +62,11 @@ def _store(
             url=f"https://example.org/{outlet.replace(' ', '').lower()}/{n}",
             title=title or "Provinces may trade directly",
             text=text,
+            published=published or at(hours),
         ),
         source=outlet.lower(),
         outlet=outlet,
+        historical=historical,
         now=at(hours),
     )
     assign_cluster(session=session, article=stored.article)
@@ -122,3 +136,146 @@ def test_corroboration_counts_independent_outlets_not_reprints(session: Session)
     stored = session.exec(select(PolicyChange)).one()
     assert stored.outlets == ["Yonhap", "Korea Herald", "Daily NK"]
     assert stored.corroboration == 2
+
+
+# -- the decisions, case by case ---------------------------------------------------------------
+
+SHORT = "Customs at Sinuiju reopened on Monday for trucks."
+
+
+def test_short_texts_cluster_only_when_nearly_identical(session: Session) -> None:
+    first = _store(session, 1, "Yonhap", SHORT, title="Border post reopens")
+    copy = _store(session, 2, "Korea Herald", SHORT, hours=1, title="Border post reopens")
+    # One word changed in nine shingles: too far from identity for a text this short.
+    edited = SHORT.replace("trucks", "buses")
+    other = _store(session, 3, "Korea Times", edited, hours=2, title="Border post reopens")
+    # Wholly contained in a longer story, but a short text must match nearly all of it.
+    longer = _store(session, 4, "NK News", SHORT + " " + UNRELATED, hours=3)
+
+    assert copy.article.cluster_key == first.article.cluster_key
+    assert other.article.cluster_key == f"a{other.article.id}"
+    assert longer.article.cluster_key == f"a{longer.article.id}"
+
+
+def test_an_article_telling_two_stories_joins_the_earliest_first_seen(session: Session) -> None:
+    wire = _store(session, 1, "Yonhap", WIRE, hours=5)
+    own = _store(session, 2, "Daily NK", OWN_REPORT, hours=1)  # stored later, seen earlier
+    both = _store(session, 3, "NK News", WIRE + " " + OWN_REPORT, hours=6)
+
+    assert wire.article.cluster_key != own.article.cluster_key
+    assert both.article.cluster_key == own.article.cluster_key
+
+
+@pytest.mark.parametrize("reload", [False, True], ids=["in_process", "from_database"])
+def test_a_revised_article_keeps_its_key_and_is_compared_by_its_new_text(
+    session: Session, reload: bool
+) -> None:
+    first = _store(session, 1, "Yonhap", UNRELATED, title="Floods")
+    revised = _store(session, 1, "Yonhap", WIRE, hours=1)
+    assert revised.outcome is ArticleOutcome.CHANGED
+    assert revised.article.cluster_key == first.article.cluster_key == f"a{first.article.id}"
+    if reload:
+        drop_indexes()  # as a process started after the revision would see it
+    reprint = _store(session, 2, "Korea Herald", REPRINT, hours=2)
+    flood = _store(session, 3, "KCNA Watch", UNRELATED, hours=3, title="Floods")
+
+    assert reprint.article.cluster_key == first.article.cluster_key
+    assert flood.article.cluster_key == f"a{flood.article.id}"  # the old text counts no more
+
+
+def test_backfilled_articles_are_windowed_by_publication_date(session: Session) -> None:
+    # A backfill stores every article "now": only their publication dates tell stories apart.
+    now = 24 * 400
+
+    def backfilled(n: int, outlet: str, text: str, published_hours: float) -> UpsertResult:
+        published = at(published_hours)
+        return _store(session, n, outlet, text, hours=now, published=published, historical=True)
+
+    first = backfilled(1, "Yonhap", WIRE, 0)
+    month_later = backfilled(2, "Korea Herald", REPRINT, 24 * 30)
+    days_later = backfilled(3, "Korea Times", REPRINT, 24 * 3)
+    assert month_later.article.cluster_key == f"a{month_later.article.id}"
+    assert days_later.article.cluster_key == first.article.cluster_key
+
+    # A monitored article is compared by when it was seen: with a backfilled story published
+    # in the days before, not with one from a year ago that the backfill happened to store.
+    last_week = backfilled(4, "Daily NK", OWN_REPORT, now - 24 * 5)
+    live_old = _store(session, 5, "NK News", REPRINT, hours=now + 1)
+    live_new = _store(session, 6, "NK News", OWN_REPORT + " More detail followed.", hours=now + 2)
+    assert live_old.article.cluster_key == f"a{live_old.article.id}"
+    assert live_new.article.cluster_key == last_week.article.cluster_key
+
+
+def test_the_same_keys_whether_candidates_were_indexed_here_or_read_back(session: Session) -> None:
+    texts = [WIRE, OWN_REPORT, UNRELATED, REPRINT, OWN_REPORT + " More detail followed."]
+
+    def run(offset: int, reload: bool) -> list[str]:
+        keys: list[str] = []
+        for n, text in enumerate(texts):
+            if reload:
+                drop_indexes()
+            stored = _store(session, offset + n, f"Outlet {n}", text, hours=offset + n)
+            keys.append(stored.article.cluster_key or "")
+        return keys
+
+    def shape(keys: list[str]) -> list[int]:
+        return [keys.index(k) for k in keys]  # which earlier article each one joined
+
+    assert shape(run(0, reload=False)) == shape(run(24 * 30, reload=True)) == [0, 1, 2, 0, 1]
+
+
+def test_articles_clustered_by_another_process_are_candidates(
+    session: Session, engine: Engine
+) -> None:
+    _store(session, 1, "KCNA Watch", UNRELATED, title="Floods")  # this process's index is live
+    with Session(engine) as other:  # what another worker's assign_cluster leaves behind
+        wire = upsert_article(
+            session=other,
+            parsed=parsed(url="https://example.org/yonhap/9", title="Trade", text=WIRE),
+            source="yonhap",
+            outlet="Yonhap",
+            now=at(1),
+        ).article
+        wire.cluster_key = f"a{wire.id}"
+        other.add(wire)
+        other.commit()
+        key = wire.cluster_key
+    reprint = _store(session, 2, "Korea Herald", REPRINT, hours=2)
+    assert reprint.article.cluster_key == key
+
+
+def test_an_article_rolled_back_is_not_joined(session: Session) -> None:
+    _store(session, 1, "KCNA Watch", UNRELATED, title="Floods")
+    wire = upsert_article(
+        session=session,
+        parsed=parsed(url="https://example.org/yonhap/1", text=WIRE),
+        source="yonhap",
+        outlet="Yonhap",
+        now=at(0),
+    )
+    assign_cluster(session=session, article=wire.article)
+    session.rollback()
+    # SQLite hands the rolled-back id to the next article, PostgreSQL never does: both cases.
+    flood = upsert_article(
+        session=session,
+        parsed=parsed(url="https://example.org/kcna/2", text=UNRELATED),
+        source="kcna",
+        outlet="KCNA Watch",
+        now=at(1),
+    )
+    session.commit()
+    reprint = _store(session, 2, "Korea Herald", REPRINT, hours=2)
+
+    assert flood.article.cluster_key is None
+    assert reprint.article.cluster_key == f"a{reprint.article.id}"
+
+
+def test_an_emptied_database_is_not_remembered(session: Session) -> None:
+    _store(session, 1, "KCNA Watch", UNRELATED, title="Floods")
+    _store(session, 2, "Yonhap", WIRE, hours=1)
+    # Emptied under the same URL, as the PostgreSQL test fixture does between tests.
+    session.exec(delete(ArticleRevision))
+    session.exec(delete(Article))
+    session.commit()
+    reprint = _store(session, 3, "Korea Herald", REPRINT, hours=2)
+    assert reprint.article.cluster_key == f"a{reprint.article.id}"
