@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
@@ -27,6 +28,15 @@ __all__ = [
 
 # Keeps IN (...) lists well under every backend's bound-parameter limit.
 _IN_CHUNK = 500
+
+# Built once: for a query run per article, building the statement costs more than running it.
+_BY_URL = select(Article).where(col(Article.url) == bindparam("url"))
+_LATEST_REVISION = (
+    select(ArticleRevision)
+    .where(col(ArticleRevision.article_id) == bindparam("article_id"))
+    .order_by(col(ArticleRevision.revision_no).desc())
+    .limit(1)
+)
 
 
 @dataclass
@@ -73,7 +83,7 @@ def upsert_article(
     at = as_utc(now, what="now")
     published = as_utc(parsed.published, what="published") if parsed.published else None
     digest = content_hash(parsed.title, parsed.text)
-    article = session.exec(select(Article).where(Article.url == parsed.url)).first()
+    article = session.exec(_BY_URL, params={"url": parsed.url}).first()
 
     if article is None:
         article = Article(
@@ -128,13 +138,7 @@ def upsert_article(
 
 def latest_revision(session: Session, article: Article) -> ArticleRevision:
     """The article's newest revision (every stored article has at least one)."""
-    stmt = (
-        select(ArticleRevision)
-        .where(ArticleRevision.article_id == article.id)
-        .order_by(col(ArticleRevision.revision_no).desc())
-        .limit(1)
-    )
-    return session.exec(stmt).one()
+    return session.exec(_LATEST_REVISION, params={"article_id": article.id}).one()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ Flows call these functions as tasks; nothing here knows about Prefect. Every out
 source one recorded failure, and the other sources go on.
 
 Each article is written in its own transaction (article, revision, assessment, signals, policy
-change together), so a crash loses at most the article being written.
+change together), so a crash loses at most the article being written. The next article's page
+is fetched while one is parsed and stored (``_PagesAhead``); a page fetched but not stored is
+simply fetched again by the next run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,20 +25,21 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from classify.baseline import Baseline, load_baseline
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier
 from classify.types import ClassifierInput, Relation
 from parsers import get_parser
-from parsers.base import EntryRef, ParseError, PaywallTeaser
+from parsers.base import EntryRef, ParsedArticle, ParseError, PaywallTeaser
 from parsers.urls import canonicalize_url
 from sources.errors import BlockedByRobots, FetchError
 from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
 from sources.politeness import Politeness
 from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
-from storage.assessments import assessment_exists, record_assessment
+from storage.assessments import add_assessment, assessment_exists
 from storage.baselines import ensure_baseline_version
 from storage.clusters import assign_cluster
 from storage.db import get_engine, upgrade
@@ -314,8 +318,47 @@ def _ingest_entries(
     if len(todo) > cap:
         report.skipped += len(todo) - cap
         todo = todo[:cap]
-    for url, entry in todo:
-        _ingest_one(ctx, source, url, entry, report, window=window, historical=historical, now=now)
+    with _PagesAhead(ctx.fetcher, source, [entry.url for _, entry in todo]) as pages:
+        for (url, entry), page in zip(todo, pages, strict=True):
+            _ingest_one(
+                ctx, source, url, entry, page, report, window=window, historical=historical, now=now
+            )
+
+
+class _PagesAhead:
+    """The pages at ``urls``, each fetched while the one before is parsed and stored.
+
+    One fetch at a time, as without it, so the fetcher's per-host spacing and concurrency
+    limit are spent as before; only the wait for the next page (the network, the site) now
+    overlaps this page's work instead of adding to it. On leaving, a fetch not yet started
+    is cancelled and one under way is waited for.
+    """
+
+    def __init__(self, fetcher: Fetcher, source: SourceConfig, urls: list[str]) -> None:
+        self._fetcher = fetcher
+        self._allow_local = source.allows_local
+        self._urls = urls
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead")
+
+    def _fetch(self, index: int) -> Future[FetchResult] | None:
+        if index >= len(self._urls):
+            return None
+        url = self._urls[index]
+        return self._pool.submit(self._fetcher.get, url, allow_local=self._allow_local)
+
+    def __iter__(self) -> Iterator[Future[FetchResult]]:
+        page = self._fetch(0)
+        for index in range(len(self._urls)):
+            assert page is not None
+            following = self._fetch(index + 1)
+            yield page
+            page = following
+
+    def __enter__(self) -> _PagesAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _article_key(listed: str, canonical: str) -> str:
@@ -346,6 +389,7 @@ def _ingest_one(
     source: SourceConfig,
     url: str,
     entry: EntryRef,
+    page: Future[FetchResult],
     report: SourceReport,
     *,
     window: DateWindow | None,
@@ -353,7 +397,7 @@ def _ingest_one(
     now: datetime,
 ) -> None:
     try:
-        result = ctx.fetcher.get(entry.url, allow_local=source.allows_local)
+        result = page.result()
         parsed = get_parser(source.parser).parse(to_page(result))
     except (BlockedByRobots, PaywallTeaser) as exc:
         # Not a failure of the source: a page we may not read, or only a teaser of one.
@@ -372,6 +416,37 @@ def _ingest_one(
     if window is not None and not window.contains(parsed.published):
         report.skipped += 1
         return
+    try:
+        outcome, departs = _store(ctx, source, url, parsed, historical=historical, now=now)
+    except DBAPIError as exc:
+        # A connection lost mid-transaction (a server restart, a killed backend) took the
+        # whole write with it; the write is idempotent, so it is safe to do it again, once,
+        # on a fresh connection. Anything else (a locked database...) is the caller's.
+        if not exc.connection_invalidated:
+            raise
+        log.warning("source %s: database connection lost storing %s; again", source.name, url)
+        outcome, departs = _store(ctx, source, url, parsed, historical=historical, now=now)
+    if outcome is ArticleOutcome.NEW:
+        report.new += 1
+    elif outcome is ArticleOutcome.CHANGED:
+        report.changed += 1
+    else:
+        report.unchanged += 1
+    if departs:
+        report.departures += 1
+
+
+def _store(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    url: str,
+    parsed: ParsedArticle,
+    *,
+    historical: bool,
+    now: datetime,
+) -> tuple[ArticleOutcome, bool]:
+    """Store, cluster, assess and record one article in one transaction; what it was, and
+    whether a new assessment of it departs."""
     with Session(ctx.engine) as session:
         upserted = upsert_article(
             session=session,
@@ -385,13 +460,9 @@ def _ingest_one(
         assert article.id is not None
         # Before assessing: corroboration of any change this opens counts stories, not copies.
         assign_cluster(session=session, article=article)
-        if upserted.outcome is ArticleOutcome.NEW:
-            report.new += 1
-        elif upserted.outcome is ArticleOutcome.CHANGED:
-            report.changed += 1
-        else:
-            report.unchanged += 1
-        if not assessment_exists(
+        departs = False
+        # An article stored in this transaction has no assessment yet: no need to ask.
+        if upserted.outcome is ArticleOutcome.NEW or not assessment_exists(
             session=session,
             article_id=article.id,
             content_hash=revision.content_hash,
@@ -408,12 +479,12 @@ def _ingest_one(
                     outlet=source.display_outlet,
                 )
             )
-            record_assessment(
+            add_assessment(
                 session=session, article=article, revision=revision, assessment=verdict, now=now
             )
-            if verdict.relation is Relation.DEPARTS:
-                report.departures += 1
+            departs = verdict.relation is Relation.DEPARTS
         session.commit()
+    return upserted.outcome, departs
 
 
 def _record_success(
