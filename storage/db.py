@@ -9,15 +9,18 @@ revision --autogenerate -m "..."``, then read and tidy the generated file.
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,8 @@ def _use_wal(cursor: Any) -> bool:
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic ``Config`` pointing at the package's migrations (no ini file needed)."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if url is not None:
@@ -90,10 +95,53 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+_REVISION_LINE = re.compile(
+    r"^(down_revision|revision)\s*(?::[^=]*)?=\s*['\"]?(\w+|None)['\"]?\s*$"
+)
+
+
+@cache
+def _head_from_files() -> str | None:
+    """The newest revision, read from the migration files' ``revision``/``down_revision``
+    lines; None unless there is exactly one head (then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        found: dict[str, str] = {}
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if match := _REVISION_LINE.match(line):
+                found[match.group(1)] = match.group(2)
+        if "revision" not in found:
+            return None
+        revisions.add(found["revision"])
+        if found.get("down_revision", "None") != "None":
+            parents.add(found["down_revision"])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stored_revision(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # no table yet: a new database
+        return None
+    return str(rows[0][0]) if len(rows) == 1 else None
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at ``url`` to ``revision`` (default: newest). Idempotent."""
+    """Migrate the database at ``url`` to ``revision`` (default: newest). Idempotent.
+
+    A database already at the newest revision is recognised without Alembic, whose import
+    alone costs ~120 ms at every start of a short run (BENCHMARKS.md, change check).
+    """
     engine = get_engine(url)
     try:
+        head = _head_from_files() if revision == "head" else None
+        if head is not None and _stored_revision(engine) == head:
+            return
+        from alembic import command
+
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
@@ -104,6 +152,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def current_revision(url: str) -> str | None:
     """The Alembic revision the database at ``url`` is at; None if never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = get_engine(url)
     try:
         with engine.connect() as connection:

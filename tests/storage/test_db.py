@@ -13,6 +13,7 @@ from sqlalchemy import Engine, inspect
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, select
 
+from storage import db as db_module
 from storage.db import alembic_config, current_revision, get_engine, upgrade
 from storage.enums import SourceEventKind
 from storage.models import Article, ArticleRevision, SourceEvent
@@ -30,6 +31,19 @@ def test_upgrade_is_idempotent_and_reaches_head(db_url: str) -> None:
     finally:
         engine.dispose()
     assert set(SQLModel.metadata.tables) <= tables
+
+
+def test_head_read_from_the_migration_files_is_alembics_head() -> None:
+    assert db_module._head_from_files() == HEAD
+
+
+def test_a_database_behind_head_is_still_upgraded(tmp_path: Path) -> None:
+    # The quick "already at head" check must not stop a real upgrade.
+    db_url = f"sqlite:///{(tmp_path / 'behind.db').as_posix()}"
+    upgrade(db_url, revision="0002")
+    assert current_revision(db_url) == "0002"
+    upgrade(db_url)
+    assert current_revision(db_url) == HEAD
 
 
 def test_fresh_sqlite_has_no_revision_and_gets_its_directory(tmp_path: Path) -> None:
