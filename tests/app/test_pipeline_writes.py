@@ -141,11 +141,13 @@ def test_a_write_cut_off_by_a_lost_connection_is_done_again(
     assert (count(ctx, ArticleRevision), count(ctx, Assessment)) == (3, 3)
 
 
+@pytest.mark.parametrize(
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 def test_a_killed_postgres_backend_mid_write_costs_nothing(
     ctx: PipelineContext, site: SampleSite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if ctx.engine.dialect.name != "postgresql":
-        pytest.skip("terminates a PostgreSQL backend")
+    assert ctx.engine.dialect.name == "postgresql"  # terminates a PostgreSQL backend
     failing = FailOnce(kill_backend=True)
     monkeypatch.setattr(pipeline, "assign_cluster", failing)
 
