@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from classify.baseline import Baseline, load_baseline
-from notify.channels import Channel, DeliveryError, UncertainPolicy, parse_channel, send
+from notify.channels import Channel, DeliveryError, send
 from notify.content import AlertContent, DigestItem, EvidenceQuote
 from notify.render import RenderedAlert, render_alert
 from storage.alerts import alert_candidates, ensure_alerts
@@ -32,12 +32,12 @@ from storage.deliveries import (
     idempotency_key,
     mark_failed,
     mark_sent,
-    recover,
     retry_due,
     uncertain,
 )
 from storage.models import Alert, PolicyChange, PolicyChangeEvidence, Signal
 from storage.review import evidence_articles
+from tradewatch.outbox_recovery import channels_by_key, recover_interrupted
 from tradewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ def send_immediate_alerts(
     """
     if settings.alert_min_confidence is None or not settings.notify_urls:
         return AlertReport(enabled=False)
-    channels = {c.key: c for c in map(parse_channel, settings.notify_urls)}
+    channels = channels_by_key(settings.notify_urls)
     own_engine = engine is None
     if engine is None:
         url = settings.resolved_database_url
@@ -88,14 +88,7 @@ def _send_all(
 ) -> AlertReport:
     assert settings.alert_min_confidence is not None
     baseline = load_baseline(settings.baseline_file)
-    resend = [key for key, c in channels.items() if c.uncertain is UncertainPolicy.RESEND]
-    recovered = recover(session=session, model=Alert, channel_keys=resend, now=now)
-    if recovered:
-        log.warning(
-            "re-sending %d alerts interrupted mid-send: %s",
-            len(recovered),
-            ", ".join(map(str, recovered)),
-        )
+    recovered = recover_interrupted(session, model=Alert, channels=channels, now=now)
     labels = [(key, c.label) for key, c in channels.items()]
     changes = alert_candidates(
         session=session,

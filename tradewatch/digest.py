@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from classify.baseline import Baseline
-from notify.channels import Channel, DeliveryError, UncertainPolicy, parse_channel, send
+from notify.channels import DeliveryError, send
 from notify.content import (
     DeliveryNote,
     DepartureGroup,
@@ -44,7 +44,6 @@ from storage.deliveries import (
     idempotency_key,
     mark_failed,
     mark_sent,
-    recover,
     uncertain,
 )
 from storage.digests import last_digest, save_digest
@@ -60,6 +59,7 @@ from storage.queries import (
     window_items,
 )
 from storage.review import review_stats
+from tradewatch.outbox_recovery import channels_by_key, recover_interrupted
 
 log = logging.getLogger(__name__)
 
@@ -320,16 +320,8 @@ def deliver_due(
     Raises ``ChannelConfigError`` for a bad ``tw-`` parameter before anything is claimed.
     Returns (sent, failed).
     """
-    channels = _channels(urls)
-    resend = [key for key, c in channels.items() if c.uncertain is UncertainPolicy.RESEND]
-    if resend:
-        recovered = recover(session=session, model=Delivery, channel_keys=resend, now=now)
-        if recovered:
-            log.warning(
-                "re-sending %d deliveries interrupted mid-send: %s",
-                len(recovered),
-                ", ".join(map(str, recovered)),
-            )
+    channels = channels_by_key(urls)
+    recover_interrupted(session, model=Delivery, channels=channels, now=now)
     sent = failed = 0
     for delivery in due_deliveries(session=session, now=now):
         channel = channels.get(delivery.channel_key)
@@ -358,11 +350,6 @@ def deliver_due(
     return sent, failed
 
 
-def _channels(urls: list[str]) -> dict[str, Channel]:
-    """The configured channels by key; every URL is checked before anything is sent."""
-    return {channel.key: channel for channel in map(parse_channel, urls)}
-
-
 def publish(
     session: Session,
     *,
@@ -375,7 +362,7 @@ def publish(
     now: datetime | None = None,
 ) -> DigestOutcome:
     """Write the digest, store it, queue one delivery per channel, and deliver what is due."""
-    channels = _channels(urls) if deliver else {}  # a bad channel URL fails before any write
+    channels = channels_by_key(urls) if deliver else {}  # a bad channel URL fails before any write
     markdown, html, text, paths = write_files(
         content, directory=directory, kind=kind, templates_dir=templates_dir
     )
