@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -37,9 +38,11 @@ def _libpq_conninfo(sqlalchemy_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """SQLAlchemy URL of a PostgreSQL database created for this pytest session."""
+@contextmanager
+def throwaway_postgres_database(prefix: str) -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database ``<prefix>_<random>`` made here and dropped
+    (with its connections) on exit. Skips the test when the server is unreachable, or fails
+    it under ``TRADEWATCH_REQUIRE_POSTGRES=1``."""
     admin_url = os.environ.get("TRADEWATCH_TEST_PG_URL", DEFAULT_PG_ADMIN_URL)
     admin = _libpq_conninfo(admin_url)
     try:
@@ -49,7 +52,7 @@ def postgres_url() -> Iterator[str]:
         if os.environ.get("TRADEWATCH_REQUIRE_POSTGRES") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    name = f"tradewatch_test_{secrets.token_hex(4)}"
+    name = f"{prefix}_{secrets.token_hex(4)}"
     with conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
@@ -58,6 +61,13 @@ def postgres_url() -> Iterator[str]:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
             drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
             conn.execute(drop.format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """SQLAlchemy URL of a PostgreSQL database created for this pytest session."""
+    with throwaway_postgres_database("tradewatch_test") as url:
+        yield url
 
 
 def _truncate_all(url: str) -> None:

@@ -10,7 +10,6 @@ process it starts is stopped by its id (SIGTERM, a deadline, then SIGKILL).
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 import time
@@ -18,15 +17,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from psycopg import sql
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from storage.db import get_engine
 from storage.enums import BackfillStatus
 from storage.models import Article, BackfillWindow, SourceState
-from tests.db_fixtures import DEFAULT_PG_ADMIN_URL, PG_UNREACHABLE, _libpq_conninfo
+from tests.db_fixtures import throwaway_postgres_database
 from tests.sitefixtures import write_sources
 from tradewatch.serve import prefect_server, stop_process
 from tradewatch.settings import PROJECT_ROOT
@@ -41,23 +39,10 @@ RUN_DEADLINE = 90.0
 @pytest.fixture
 def prefect_database() -> Iterator[str]:
     """An asyncpg URL of a PostgreSQL database made for this test, dropped afterwards."""
-    admin = _libpq_conninfo(os.environ.get("TRADEWATCH_TEST_PG_URL", DEFAULT_PG_ADMIN_URL))
-    try:
-        conn = psycopg.connect(admin, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        message = f"{PG_UNREACHABLE}: {exc}".strip()
-        if os.environ.get("TRADEWATCH_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    name = f"tradewatch_prefect_{secrets.token_hex(4)}"
-    with conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))
+    with throwaway_postgres_database("tradewatch_prefect") as url:
+        yield (
+            make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        )
 
 
 def prefect_cli(env: dict[str, str], *args: str) -> str:
