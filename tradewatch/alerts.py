@@ -22,22 +22,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from classify.baseline import Baseline, load_baseline
-from notify.channels import Channel, DeliveryError, send
+from notify.channels import Channel
 from notify.content import AlertContent, DigestItem, EvidenceQuote
-from notify.render import RenderedAlert, render_alert
+from notify.render import render_alert
 from storage.alerts import alert_candidates, ensure_alerts
 from storage.db import get_engine, upgrade
 from storage.deliveries import (
-    claim,
-    idempotency_key,
-    mark_failed,
-    mark_sent,
     retry_due,
     uncertain,
 )
 from storage.models import Alert, PolicyChange, PolicyChangeEvidence, Signal
 from storage.review import evidence_articles
-from tradewatch.outbox_recovery import channels_by_key, recover_interrupted
+from tradewatch.outbox import channels_by_key, recover_interrupted, send_one
 from tradewatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -105,7 +101,7 @@ def _send_all(
             alert_content(session, change, baseline), templates_dir=settings.templates_dir
         )
         for alert in due:
-            outcome = _deliver(session, alert, channels[alert.channel_key], rendered, now=now)
+            outcome = send_one(session, alert, channels[alert.channel_key], rendered, now=now)
             sent += outcome is True
             failed += outcome is False
     return AlertReport(
@@ -128,36 +124,6 @@ def _ensure(session: Session, change: PolicyChange, channels: list[tuple[str, st
         alerts = ensure_alerts(session=session, change=change, channels=channels)
         session.commit()
     return alerts
-
-
-def _deliver(
-    session: Session,
-    alert: Alert,
-    channel: Channel,
-    rendered: RenderedAlert,
-    *,
-    now: datetime | None,
-) -> bool | None:
-    """True sent, False failed, None not ours to send (claimed elsewhere)."""
-    if not claim(session=session, row=alert, now=now):
-        return None
-    try:
-        send(
-            channel.url,
-            title=rendered.title,
-            markdown=rendered.markdown,
-            html=rendered.html,
-            text=rendered.text,
-            idempotency_key=idempotency_key(alert),
-        )
-    except DeliveryError as exc:
-        mark_failed(session=session, delivery=alert, error=str(exc), now=now)
-        session.commit()
-        log.warning("alert %s to %s failed: %s", alert.id, alert.channel_label, exc)
-        return False
-    mark_sent(session=session, delivery=alert, now=now)
-    session.commit()
-    return True
 
 
 def alert_content(session: Session, change: PolicyChange, baseline: Baseline) -> AlertContent:

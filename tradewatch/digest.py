@@ -23,7 +23,6 @@ from pathlib import Path
 from sqlmodel import Session
 
 from classify.baseline import Baseline
-from notify.channels import DeliveryError, send
 from notify.content import (
     DeliveryNote,
     DepartureGroup,
@@ -38,12 +37,8 @@ from notify.content import (
 )
 from notify.render import render_html, render_markdown, render_text
 from storage.deliveries import (
-    claim,
     due_deliveries,
     ensure_deliveries,
-    idempotency_key,
-    mark_failed,
-    mark_sent,
     uncertain,
 )
 from storage.digests import last_digest, save_digest
@@ -59,7 +54,7 @@ from storage.queries import (
     window_items,
 )
 from storage.review import review_stats
-from tradewatch.outbox_recovery import channels_by_key, recover_interrupted
+from tradewatch.outbox import channels_by_key, recover_interrupted, send_one
 
 log = logging.getLogger(__name__)
 
@@ -327,26 +322,10 @@ def deliver_due(
         channel = channels.get(delivery.channel_key)
         if channel is None:
             continue  # channel removed from settings; keep the row, send nothing
-        if not claim(session=session, row=delivery, now=now):
-            continue  # another run took it between our query and our claim
-        digest = delivery.digest
-        try:
-            send(
-                channel.url,
-                title=digest.title,
-                markdown=digest.markdown,
-                html=digest.html,
-                text=digest.text,
-                idempotency_key=idempotency_key(delivery),
-            )
-        except DeliveryError as exc:
-            mark_failed(session=session, delivery=delivery, error=str(exc), now=now)
-            failed += 1
-            log.warning("delivery to %s failed: %s", channel.label, exc)
-        else:
-            mark_sent(session=session, delivery=delivery, now=now)
-            sent += 1
-        session.commit()
+        # None: another run took it between our query and our claim
+        outcome = send_one(session, delivery, channel, delivery.digest, now=now)
+        sent += outcome is True
+        failed += outcome is False
     return sent, failed
 
 
