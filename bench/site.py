@@ -41,6 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from bench import text
+from tradewatch.sitehost import send_body
 
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
 SITEMAP_CHUNK = 1000
@@ -362,13 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(result).encode(), {"Content-Type": "application/json"})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        send_body(self, status, body, headers)
 
 
 def serve(site: BenchSite, *, host: str = "127.0.0.1", port: int = 0) -> _Server:

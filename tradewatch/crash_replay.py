@@ -49,7 +49,7 @@ from typing import Any
 
 import yaml
 
-from tradewatch.sitehost import serve_directory
+from tradewatch.sitehost import serve_directory, serving
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("desk-east", "desk-west", "desk-north")
@@ -189,15 +189,8 @@ def recording_receiver() -> Iterator[tuple[int, Inbox]]:
         def log_message(self, format: str, *args: object) -> None:
             return  # keep the harness output readable
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), name="receiver") as server:
         yield server.server_address[1], inbox
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @dataclass

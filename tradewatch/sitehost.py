@@ -117,13 +117,33 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, body, {"Content-Type": ctype, "ETag": etag, "Last-Modified": _STARTED})
 
     def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
-        self.send_response(status)
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if body:
-            self.wfile.write(body)
+        send_body(self, status, body, headers)
+
+
+def send_body(
+    handler: BaseHTTPRequestHandler, status: int, body: bytes, headers: dict[str, str]
+) -> None:
+    """Answer with ``status``, ``headers``, a Content-Length and ``body``."""
+    handler.send_response(status)
+    for key, value in headers.items():
+        handler.send_header(key, value)
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    if body:
+        handler.wfile.write(body)
+
+
+@contextmanager
+def serving(server: ThreadingHTTPServer, *, name: str) -> Iterator[ThreadingHTTPServer]:
+    """Run ``server`` on a daemon thread until the block exits; then stop and close it."""
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
 
 
 @contextmanager
@@ -132,11 +152,5 @@ def serve_directory(root: Path, *, host: str = "127.0.0.1", port: int = 0) -> It
     server = _SiteServer((host, port), _Handler)
     site = SampleSite(root, server)
     server.site = site
-    thread = threading.Thread(target=server.serve_forever, name="sample-site", daemon=True)
-    thread.start()
-    try:
+    with serving(server, name="sample-site"):
         yield site
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

@@ -16,6 +16,8 @@ from typing import Any, cast
 
 from aiosmtpd.controller import Controller
 
+from tradewatch.sitehost import serving
+
 
 @dataclass(frozen=True)
 class WebhookRequest:
@@ -49,15 +51,8 @@ def webhook_receiver(
         def log_message(self, format: str, *args: object) -> None:  # stdlib signature
             pass  # keep test output quiet
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), Handler), name="webhook") as server:
         yield server.server_address[1], received
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 def free_port() -> int:
