@@ -53,6 +53,19 @@ class EvidenceArticle:
     first_seen_at: datetime
     historical: bool
 
+    @classmethod
+    def of(cls, article: Article) -> EvidenceArticle:
+        assert article.id is not None
+        return cls(
+            article_id=article.id,
+            outlet=article.outlet,
+            title=article.title,
+            url=article.url,
+            published_at=article.published_at,
+            first_seen_at=article.first_seen_at,
+            historical=article.historical,
+        )
+
 
 def get_change(*, session: Session, change_id: int) -> PolicyChange:
     """The change with this id; ``ReviewError`` if there is none."""
@@ -70,21 +83,7 @@ def evidence_articles(*, session: Session, change_id: int) -> list[EvidenceArtic
         .where(PolicyChangeEvidence.policy_change_id == change_id)
         .order_by(col(PolicyChangeEvidence.id))
     )
-    out = []
-    for article in session.exec(stmt):
-        assert article.id is not None
-        out.append(
-            EvidenceArticle(
-                article_id=article.id,
-                outlet=article.outlet,
-                title=article.title,
-                url=article.url,
-                published_at=article.published_at,
-                first_seen_at=article.first_seen_at,
-                historical=article.historical,
-            )
-        )
-    return out
+    return [EvidenceArticle.of(article) for article in session.exec(stmt)]
 
 
 def decide(
@@ -170,19 +169,10 @@ def reported_evidence(
     )
     out: dict[int, list[ReportedEvidence]] = {}
     for change_id, article, signal in session.exec(stmt):
-        assert article.id is not None
         out.setdefault(change_id, []).append(
             ReportedEvidence(
                 change_id=change_id,
-                article=EvidenceArticle(
-                    article_id=article.id,
-                    outlet=article.outlet,
-                    title=article.title,
-                    url=article.url,
-                    published_at=article.published_at,
-                    first_seen_at=article.first_seen_at,
-                    historical=article.historical,
-                ),
+                article=EvidenceArticle.of(article),
                 score=signal.score,
                 sentences=tuple(
                     (str(e.get("sentence", "")), tuple(str(c) for c in e.get("cues", ())))
