@@ -5,7 +5,6 @@ No Prefect here: these are the plain functions the flow tasks call.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,36 +12,17 @@ import pytest
 from sqlmodel import Session, select
 
 from storage.models import Article, ArticleRevision, Assessment, PolicyChange, SourceState
+from tests.app.conftest import desk
 from tradewatch.pipeline import (
     DateWindow,
     PipelineContext,
     SourceOutcome,
     check_source,
-    open_pipeline,
 )
-from tradewatch.settings import Settings
 from tradewatch.sitehost import SampleSite
 from tradewatch.sources_config import SourceConfig, SourceKind
 
 DEPARTURE_PAGE = "2025/04/trading-companies-win-independent-trade-authority/index.html"
-
-
-@pytest.fixture
-def ctx(db_url: str, tmp_path: Path) -> Iterator[PipelineContext]:
-    settings = Settings(database_url=db_url, data_dir=tmp_path, http_timeout=5)
-    with open_pipeline(settings) as context:
-        yield context
-
-
-def desk(site: SampleSite, **extra: object) -> SourceConfig:
-    return SourceConfig(
-        name="sample-desk",
-        kind=SourceKind.FEED,
-        url=site.url("feed.xml"),
-        parser="dailynk",
-        outlet="Sample North Korea Desk",
-        **extra,
-    )
 
 
 def article_requests(site: SampleSite) -> list[str]:

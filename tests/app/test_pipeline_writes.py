@@ -5,7 +5,6 @@ PostgreSQL, against the loopback sample site."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,13 @@ import tradewatch.pipeline as pipeline
 from storage.assessments import assessment_exists
 from storage.clusters import assign_cluster
 from storage.models import Article, ArticleRevision, Assessment
-from tradewatch.pipeline import PipelineContext, SourceOutcome, check_source, open_pipeline
-from tradewatch.settings import Settings
+from tests.app.conftest import desk
+from tradewatch.pipeline import PipelineContext, SourceOutcome, check_source
 from tradewatch.sitehost import SampleSite
-from tradewatch.sources_config import SourceConfig, SourceKind
 
 DEPARTURE_PAGE = "2025/04/trading-companies-win-independent-trade-authority/index.html"
 OLD_TITLE = "Major trading companies win independent trade authority"
 NEW_TITLE = "Major trading companies granted independent trade authority"
-
-
-@pytest.fixture
-def ctx(db_url: str, tmp_path: Path) -> Iterator[PipelineContext]:
-    settings = Settings(database_url=db_url, data_dir=tmp_path, http_timeout=5)
-    with open_pipeline(settings) as context:
-        yield context
 
 
 @pytest.fixture
@@ -46,16 +37,6 @@ def asked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(pipeline, "assessment_exists", spy)
     return calls
-
-
-def desk(site: SampleSite) -> SourceConfig:
-    return SourceConfig(
-        name="sample-desk",
-        kind=SourceKind.FEED,
-        url=site.url("feed.xml"),
-        parser="dailynk",
-        outlet="Sample North Korea Desk",
-    )
 
 
 def retitle(site_root: Path, old: str, new: str) -> None:
