@@ -2,7 +2,10 @@
 
 Each N runs in a fresh child process, so its peak RSS is its own; the child drives
 ``check_source`` with a ``DateWindow`` over an outlet's sitemap archive, as the backfill flow
-does per window, into a fresh SQLite database.
+does per window, into a fresh SQLite database. The pipeline hands parsing and classifying to
+analysis worker processes (one per core; ``TRADEWATCH_ANALYSIS_WORKERS=0`` measures without
+them): CPU time counts theirs too, and memory is reported both as the pipeline process's
+peak RSS and as the peak of all its processes together.
 
     python -m bench.backfill --sizes 1000,5000,10000
 """
@@ -22,6 +25,7 @@ from bench.common import figure, peak_rss_mib, print_header
 
 def child(base_url: str, outlet: int, count: int, workdir: Path) -> dict[str, float]:
     """Backfill one outlet's archive of ``count`` articles; the figures, as a dict."""
+    from bench.common import TreeMemory, descendants
     from bench.harness import archive_source, bench_settings, run_pass
     from bench.site import BASE_TIME
     from tradewatch.pipeline import DateWindow, open_pipeline
@@ -33,7 +37,7 @@ def child(base_url: str, outlet: int, count: int, workdir: Path) -> dict[str, fl
     )
     source = archive_source(base_url, outlet, count)
     window = DateWindow(BASE_TIME - timedelta(days=1), BASE_TIME + timedelta(days=3650))
-    with open_pipeline(settings) as ctx:
+    with open_pipeline(settings) as ctx, TreeMemory() as memory:
         rss_before = peak_rss_mib()
         result = run_pass(ctx, [source], window=window, historical=True)
     return {
@@ -42,6 +46,8 @@ def child(base_url: str, outlet: int, count: int, workdir: Path) -> dict[str, fl
         "cpu": result.cpu,
         "rss_before_mib": rss_before,
         "peak_rss_mib": peak_rss_mib(),
+        "peak_all_processes_mib": memory.peak_mib,
+        "processes": 1 + len(descendants()),
     }
 
 
@@ -87,6 +93,12 @@ def main(argv: list[str] | None = None) -> int:
             figure(f"backfill_{count}_cpu_ms_per_article", 1000 * result["cpu"] / count, "ms")
             figure(f"backfill_{count}_peak_rss_mib", result["peak_rss_mib"], "MiB")
             figure(f"backfill_{count}_rss_before_mib", result["rss_before_mib"], "MiB")
+            # With analysis workers: the pipeline process, the fork server and the workers,
+            # summed as PSS (shared pages counted once).
+            figure(
+                f"backfill_{count}_peak_all_processes_mib", result["peak_all_processes_mib"], "MiB"
+            )
+            figure(f"backfill_{count}_processes", result["processes"], "count")
     return 0
 
 

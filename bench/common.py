@@ -1,4 +1,4 @@
-"""What every benchmark shares: the machine description, figure lines, medians, a database.
+"""What every benchmark shares: the machine description, figure lines, medians, clocks.
 
 Figures are printed one per line as ``FIGURE <name> <number> <unit>``: a stable format the
 tests parse and that is easy to grep out of a long ``scripts/bench`` log.
@@ -9,21 +9,12 @@ from __future__ import annotations
 import os
 import platform
 import resource
-import secrets
 import statistics
+import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
-from sqlalchemy.engine import make_url
-
-PG_ADMIN_URL = os.environ.get(
-    "TRADEWATCH_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 
 
 def cpu_model() -> str:
@@ -80,20 +71,25 @@ def percentile(values: Sequence[float], pct: float) -> float:
 
 
 class Stopwatch:
-    """Wall clock and this process's CPU time (user + system, all threads) over a block."""
+    """Wall clock and CPU time (user + system) over a block: this process's, all threads,
+    plus that of the processes below it (analysis workers), so that handing work to other
+    processes does not hide its cost."""
 
     def __init__(self) -> None:
         self.wall = 0.0
         self.cpu = 0.0
 
     def __enter__(self) -> Stopwatch:
-        self._wall0 = time.perf_counter()
+        self._below0 = cpu_below()
         self._cpu0 = time.process_time()
+        self._wall0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._wall0
-        self.cpu = time.process_time() - self._cpu0
+        own = time.process_time() - self._cpu0
+        # Read after the clocks stop: scanning /proc costs a few ms of this process's CPU.
+        self.cpu = own + cpu_below() - self._below0
 
 
 def children_cpu() -> float:
@@ -102,40 +98,90 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _stat_fields(pid: int) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    return raw[raw.rindex(")") + 2 :].split()  # after "pid (comm) ": the comm may hold spaces
+
+
+def descendants(pid: int | None = None) -> list[int]:
+    """The live processes below ``pid`` (default: this one): analysis workers, the fork
+    server that starts them, and whatever else a benchmarked pass spawned."""
+    root = os.getpid() if pid is None else pid
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int(_stat_fields(int(entry.name))[1])
+        except (OSError, ValueError, IndexError):
+            continue  # exited while we looked
+        children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    stack = [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def cpu_below() -> float:
+    """CPU seconds used so far by every process below this one, live or exited: what a
+    pass that hands work to worker processes costs besides its own."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = children_cpu()
+    for pid in descendants():
+        try:
+            fields = _stat_fields(pid)
+        except OSError:
+            continue
+        # utime, stime, and cutime, cstime: children that exited count in their parent.
+        total += sum(int(v) for v in fields[11:15]) / tick
+    return total
+
+
+def _pss_mib(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class TreeMemory:
+    """Peak memory of this process and the processes below it, sampled every ``every``
+    seconds in a thread. Summed as PSS (each shared page split between its sharers), since
+    forked workers share most of their pages with the fork server and RSS would count them
+    once per worker."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        self.every = every
+        self.peak_mib = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tree-memory", daemon=True)
+
+    def sample(self) -> float:
+        total = sum(_pss_mib(pid) for pid in [os.getpid(), *descendants()])
+        self.peak_mib = max(self.peak_mib, total)
+        return total
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.sample()
+
+    def __enter__(self) -> TreeMemory:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+
 def peak_rss_mib() -> float:
     """This process's peak resident set size in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def postgres_available() -> bool:
-    try:
-        with psycopg.connect(_libpq(PG_ADMIN_URL), connect_timeout=3):
-            return True
-    except psycopg.OperationalError:
-        return False
-
-
-@contextmanager
-def scratch_database(backend: str, workdir: Path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file in ``workdir``, or a PostgreSQL database
-    ``tradewatch_bench_<random>`` created here and dropped on exit."""
-    if backend == "sqlite":
-        path = workdir / f"bench-{secrets.token_hex(4)}.db"
-        yield f"sqlite:///{path.as_posix()}"
-        return
-    if backend != "postgresql":
-        raise ValueError(f"unknown backend {backend!r}; known: postgresql, sqlite")
-    name = f"tradewatch_bench_{secrets.token_hex(4)}"
-    admin = _libpq(PG_ADMIN_URL)
-    with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True, connect_timeout=5) as conn:
-            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
-            conn.execute(drop.format(sql.Identifier(name)))

@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from bench.common import figure, median, postgres_available, print_header, scratch_database
+from bench.common import figure, median, print_header
+from bench.databases import postgres_available, scratch_database
 from bench.harness import bench_settings, feed_sources, run_pass
 from bench.site import BASE_TIME, site_process
 from storage.db import get_engine, upgrade

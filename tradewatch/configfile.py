@@ -55,6 +55,9 @@ def describe_validation_error(exc: ValidationError, *, show_input: bool = True) 
     return lines
 
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> object:
     """Parse a YAML file, turning I/O and syntax errors into a ConfigError."""
     try:
@@ -64,7 +67,9 @@ def read_yaml(path: Path) -> object:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(path, [f"cannot read file: {exc}"]) from None
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader when PyYAML was built with it: ~8x faster on the baseline, which
+        # every process loads at start-up.
+        return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""

@@ -12,17 +12,17 @@ simply fetched again by the next run.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
+from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -30,8 +30,7 @@ from sqlmodel import Session
 
 from classify.baseline import Baseline, load_baseline
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier
-from classify.types import ClassifierInput, Relation
-from parsers import get_parser
+from classify.types import Assessment, Relation
 from parsers.base import EntryRef, ParsedArticle, ParseError, PaywallTeaser
 from parsers.urls import canonicalize_url
 from sources.errors import BlockedByRobots, FetchError
@@ -50,6 +49,7 @@ from storage.source_state import (
     record_fetch_success,
     record_silence,
 )
+from tradewatch import analysis
 from tradewatch.discovery import Validators, read_archive, read_listing
 from tradewatch.settings import Settings
 from tradewatch.sources_config import SourceConfig
@@ -318,15 +318,103 @@ def _ingest_entries(
     if len(todo) > cap:
         report.skipped += len(todo) - cap
         todo = todo[:cap]
-    with _PagesAhead(ctx.fetcher, source, [entry.url for _, entry in todo]) as pages:
+    workers = ctx.settings.analysis_workers
+    pool = analysis.pool_for(
+        ctx.baseline,
+        workers=analysis.default_workers() if workers is None else workers,
+        batch=len(todo),
+    )
+    # With workers, pages are fetched and handed to them this far ahead of the one stored.
+    ahead = 1 if pool is None else 2 * pool.workers + 2
+    urls = [entry.url for _, entry in todo]
+    pending: deque[tuple[str, EntryRef, Future[_Prepared]]] = deque()
+    with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages:
         for (url, entry), page in zip(todo, pages, strict=True):
+            pending.append((url, entry, _prepare(ctx, source, url, entry, page, pool)))
+            if len(pending) >= ahead:
+                _ingest_one(
+                    ctx,
+                    source,
+                    *pending.popleft(),
+                    report,
+                    window=window,
+                    historical=historical,
+                    now=now,
+                )
+        while pending:
             _ingest_one(
-                ctx, source, url, entry, page, report, window=window, historical=historical, now=now
+                ctx,
+                source,
+                *pending.popleft(),
+                report,
+                window=window,
+                historical=historical,
+                now=now,
             )
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """A listed page fetched and analysed, or the reason it was not."""
+
+    analysed: analysis.Analysed | None = None
+    fetch_error: FetchError | None = None
+
+
+def _prepare(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    url: str,
+    entry: EntryRef,
+    page: Future[FetchResult],
+    pool: analysis.AnalysisPool | None,
+) -> Future[_Prepared]:
+    """The page parsed (and, by a worker, classified): here, now, without ``pool``, else a
+    future of the worker's result."""
+    done: Future[_Prepared] = Future()
+    try:
+        result = page.result()
+    except FetchError as exc:  # BlockedByRobots included: _ingest_one tells them apart
+        done.set_result(_Prepared(fetch_error=exc))
+        return done
+    job = analysis.PageJob(
+        parser=source.parser,
+        page=to_page(result),
+        listed_url=url,
+        listed_published=entry.published,
+        outlet=source.display_outlet,
+    )
+    if pool is not None:
+        try:
+            work = pool.submit(job)
+        except BrokenProcessPool as exc:
+            analysis.retire(pool, exc)
+        else:
+            work.add_done_callback(lambda f: _settle(f, done, job, pool))
+            return done
+    done.set_result(_Prepared(analysed=analysis.parse_page(job)))
+    return done
+
+
+def _settle(
+    work: Future[analysis.Analysed],
+    done: Future[_Prepared],
+    job: analysis.PageJob,
+    pool: analysis.AnalysisPool,
+) -> None:
+    try:
+        done.set_result(_Prepared(analysed=work.result()))
+    except BrokenProcessPool as exc:
+        analysis.retire(pool, exc)
+        # A worker died under this page (killed, out of memory): parse it here instead, so
+        # the page is not lost with the worker.
+        done.set_result(_Prepared(analysed=analysis.parse_page(job)))
+    except BaseException as exc:  # a bug in parsing: raised where the page is stored
+        done.set_exception(exc)
+
+
 class _PagesAhead:
-    """The pages at ``urls``, each fetched while the one before is parsed and stored.
+    """The pages at ``urls``, fetched up to ``ahead`` pages before the one being stored.
 
     One fetch at a time, as without it, so the fetcher's per-host spacing and concurrency
     limit are spent as before; only the wait for the next page (the network, the site) now
@@ -334,45 +422,33 @@ class _PagesAhead:
     is cancelled and one under way is waited for.
     """
 
-    def __init__(self, fetcher: Fetcher, source: SourceConfig, urls: list[str]) -> None:
+    def __init__(
+        self, fetcher: Fetcher, source: SourceConfig, urls: list[str], *, ahead: int = 1
+    ) -> None:
         self._fetcher = fetcher
         self._allow_local = source.allows_local
         self._urls = urls
+        self._ahead = ahead
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead")
 
-    def _fetch(self, index: int) -> Future[FetchResult] | None:
-        if index >= len(self._urls):
-            return None
+    def _fetch(self, index: int) -> Future[FetchResult]:
         url = self._urls[index]
         return self._pool.submit(self._fetcher.get, url, allow_local=self._allow_local)
 
     def __iter__(self) -> Iterator[Future[FetchResult]]:
-        page = self._fetch(0)
-        for index in range(len(self._urls)):
-            assert page is not None
-            following = self._fetch(index + 1)
-            yield page
-            page = following
+        queued: deque[Future[FetchResult]] = deque()
+        following = 0
+        for _ in range(len(self._urls)):
+            while following < len(self._urls) and len(queued) <= self._ahead:
+                queued.append(self._fetch(following))
+                following += 1
+            yield queued.popleft()
 
     def __enter__(self) -> _PagesAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _article_key(listed: str, canonical: str) -> str:
-    """The URL an article is stored under (both arguments already canonicalised).
-
-    The page's ``rel=canonical`` wins only when it names the same host and path as the listed
-    URL, differing in the query (``?ref=rss``, ``?page=1``...): then two listed variants of
-    one page make one article. Anything bolder is unsafe: templates whose canonical tag names
-    the home page or a section would merge every article into one.
-    """
-    a, b = urlsplit(listed), urlsplit(canonical)
-    if (a.scheme, a.hostname, a.path) == (b.scheme, b.hostname, b.path):
-        return canonical
-    return listed
 
 
 def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
@@ -389,35 +465,35 @@ def _ingest_one(
     source: SourceConfig,
     url: str,
     entry: EntryRef,
-    page: Future[FetchResult],
+    prepared: Future[_Prepared],
     report: SourceReport,
     *,
     window: DateWindow | None,
     historical: bool,
     now: datetime,
 ) -> None:
-    try:
-        result = page.result()
-        parsed = get_parser(source.parser).parse(to_page(result))
-    except (BlockedByRobots, PaywallTeaser) as exc:
+    ready = prepared.result()
+    error: Exception | None = ready.fetch_error
+    if ready.analysed is not None:
+        error = ready.analysed.error
+    if isinstance(error, BlockedByRobots | PaywallTeaser):
         # Not a failure of the source: a page we may not read, or only a teaser of one.
         report.skipped += 1
-        log.info("source %s: skipped %s: %s", source.name, entry.url, exc)
+        log.info("source %s: skipped %s: %s", source.name, entry.url, error)
         return
-    except (FetchError, ParseError) as exc:
+    if error is not None:
         report.failed += 1
         if len(report.article_errors) < 5:
-            report.article_errors.append(f"{entry.url}: {exc}")
-        log.warning("source %s: skipped article %s: %s", source.name, entry.url, exc)
+            report.article_errors.append(f"{entry.url}: {error}")
+        log.warning("source %s: skipped article %s: %s", source.name, entry.url, error)
         return
-    parsed = dataclasses.replace(
-        parsed, url=_article_key(url, parsed.url), published=parsed.published or entry.published
-    )
+    assert ready.analysed is not None and ready.analysed.article is not None
+    parsed, verdict = ready.analysed.article, ready.analysed.verdict
     if window is not None and not window.contains(parsed.published):
         report.skipped += 1
         return
     try:
-        outcome, departs = _store(ctx, source, url, parsed, historical=historical, now=now)
+        outcome, departs = _store(ctx, source, url, parsed, verdict, historical=historical, now=now)
     except DBAPIError as exc:
         # A connection lost mid-transaction (a server restart, a killed backend) took the
         # whole write with it; the write is idempotent, so it is safe to do it again, once,
@@ -425,7 +501,7 @@ def _ingest_one(
         if not exc.connection_invalidated:
             raise
         log.warning("source %s: database connection lost storing %s; again", source.name, url)
-        outcome, departs = _store(ctx, source, url, parsed, historical=historical, now=now)
+        outcome, departs = _store(ctx, source, url, parsed, verdict, historical=historical, now=now)
     if outcome is ArticleOutcome.NEW:
         report.new += 1
     elif outcome is ArticleOutcome.CHANGED:
@@ -441,12 +517,14 @@ def _store(
     source: SourceConfig,
     url: str,
     parsed: ParsedArticle,
+    verdict: Assessment | None,
     *,
     historical: bool,
     now: datetime,
 ) -> tuple[ArticleOutcome, bool]:
     """Store, cluster, assess and record one article in one transaction; what it was, and
-    whether a new assessment of it departs."""
+    whether a new assessment of it departs. ``verdict``, when a worker already classified
+    the article, saves classifying it here."""
     with Session(ctx.engine) as session:
         upserted = upsert_article(
             session=session,
@@ -469,16 +547,12 @@ def _store(
             baseline_version=ctx.baseline.version,
             classifier_version=CLASSIFIER_VERSION,
         ):
-            verdict = ctx.classifier.assess(
-                ClassifierInput(
-                    id=str(article.id),
-                    title=parsed.title,
-                    text=parsed.text,
-                    date=parsed.published.date().isoformat() if parsed.published else None,
-                    url=url,
-                    outlet=source.display_outlet,
+            if verdict is None:
+                verdict = ctx.classifier.assess(
+                    analysis.classifier_input(
+                        parsed, article_id=str(article.id), url=url, outlet=source.display_outlet
+                    )
                 )
-            )
             add_assessment(
                 session=session, article=article, revision=revision, assessment=verdict, now=now
             )

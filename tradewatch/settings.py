@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         description="Access token for `tradewatch web`; required when it binds beyond loopback. "
         "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
     )
+    analysis_workers: int | None = Field(
+        default=None,
+        ge=0,
+        description="Worker processes that parse and classify large batches of pages "
+        "(backfills, first passes); unset means one per core, 0 means none.",
+    )
     debug: bool = Field(default=False, description="CLI: show tracebacks instead of one line.")
     fetch_concurrency: int = Field(
         default=8,

@@ -1,0 +1,176 @@
+"""Parsing and classifying in worker processes changes how fast, never what is stored."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bench.site import BASE_TIME, BenchSite, render_article, serve
+from classify.rules import RuleClassifier
+from parsers.base import FetchedPage
+from storage.models import Article, Assessment, PolicyChange
+from tradewatch import analysis
+from tradewatch.pipeline import DateWindow, SourceReport, check_source, open_pipeline
+from tradewatch.settings import Settings
+from tradewatch.sources_config import SourceConfig, SourceKind
+
+ARTICLES = 40  # above analysis.START_POOL_FROM: the pool starts for this batch
+
+
+@pytest.fixture(scope="module")
+def archive() -> Iterator[str]:
+    """A benchmark site with one outlet of ``ARTICLES`` archived articles."""
+    site = BenchSite(outlets=1, articles=ARTICLES)
+    server = serve(site)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield site.base_url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _source(base_url: str) -> SourceConfig:
+    return SourceConfig(
+        name="archive0",
+        kind=SourceKind.SITEMAP,
+        url=f"{base_url}/o0/sitemap.xml",
+        parser="dailynk",
+        outlet="Bench outlet 0",
+        local=True,
+        max_articles=ARTICLES,
+    )
+
+
+def _backfill(db_url: str, data_dir: Path, base_url: str, workers: int) -> SourceReport:
+    settings = Settings(database_url=db_url, data_dir=data_dir, analysis_workers=workers)
+    window = DateWindow(BASE_TIME - timedelta(days=1), BASE_TIME + timedelta(days=3650))
+    with open_pipeline(settings) as ctx:
+        return check_source(ctx, _source(base_url), window=window, historical=True)
+
+
+def _stored(db_url: str) -> dict[str, list[tuple[Any, ...]]]:
+    settings = Settings(database_url=db_url)
+    from storage.db import get_engine
+
+    engine = get_engine(settings.resolved_database_url)
+    try:
+        with Session(engine) as session:
+            articles = session.exec(select(Article).order_by(Article.url)).all()
+            by_id = {a.id: a.url for a in articles}
+            verdicts = session.exec(select(Assessment)).all()
+            changes = session.exec(select(PolicyChange)).all()
+            return {
+                "articles": [(a.url, a.title, a.published_at, a.content_hash) for a in articles],
+                "assessments": sorted(
+                    (
+                        by_id[v.article_id],
+                        v.relation,
+                        v.direction,
+                        round(v.confidence, 9),
+                        tuple(v.dimensions),
+                        tuple(v.evidence),
+                    )
+                    for v in verdicts
+                ),
+                "changes": sorted(
+                    (c.dimension, c.direction, c.corroboration, c.status) for c in changes
+                ),
+            }
+    finally:
+        engine.dispose()
+
+
+def test_a_backfill_through_workers_stores_what_one_process_stores(
+    archive: str, tmp_path: Path
+) -> None:
+    here, there = tmp_path / "here", tmp_path / "there"
+    here.mkdir()
+    there.mkdir()
+    alone = _backfill(f"sqlite:///{here / 'tw.db'}", here, archive, workers=0)
+    pooled = _backfill(f"sqlite:///{there / 'tw.db'}", there, archive, workers=2)
+    assert (alone.new, alone.failed, alone.skipped) == (ARTICLES, 0, 0)
+    assert (pooled.new, pooled.failed, pooled.skipped, pooled.departures) == (
+        alone.new,
+        alone.failed,
+        alone.skipped,
+        alone.departures,
+    )
+    assert alone.departures > 0  # the comparison covers departures, not only unrelated items
+    assert analysis.pool_for(_baseline(), workers=2, batch=2) is not None  # it did start
+    assert _stored(f"sqlite:///{there / 'tw.db'}") == _stored(f"sqlite:///{here / 'tw.db'}")
+
+
+def _baseline() -> Any:
+    from classify.baseline import load_baseline
+
+    return load_baseline(Settings().baseline_file)
+
+
+def _job(body: bytes, url: str = "http://127.0.0.1:1/o0/a1.html") -> analysis.PageJob:
+    return analysis.PageJob(
+        parser="dailynk",
+        page=FetchedPage(url=url, body=body, content_type="text/html; charset=utf-8"),
+        listed_url=url,
+        listed_published=BASE_TIME,
+        outlet="Bench outlet 0",
+    )
+
+
+def test_a_worker_returns_the_article_and_verdict_computed_here() -> None:
+    baseline = _baseline()
+    pool = analysis.pool_for(baseline, workers=2, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    page = render_article(5, 0, 1, 0, "2024-05-01T09:00:00+09:00", "http://127.0.0.1:1")
+    job = _job(page)
+    there = pool.submit(job).result(timeout=60)
+    here = analysis.parse_page(job)
+    assert here.article is not None and there.article == here.article
+    expected = RuleClassifier(baseline).assess(
+        analysis.classifier_input(here.article, article_id="", url=job.listed_url, outlet="x")
+    )
+    assert there.verdict is not None
+    assert there.verdict.relation == expected.relation
+    assert there.verdict.signals == expected.signals
+
+
+def test_a_page_that_fails_to_parse_fails_the_same_way_in_a_worker() -> None:
+    pool = analysis.pool_for(_baseline(), workers=2, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    job = _job(b"<html><head><title>x</title></head><body><p>no article here</p></body></html>")
+    there = pool.submit(job).result(timeout=60)
+    here = analysis.parse_page(job)
+    assert there.article is None and here.error is not None
+    assert type(there.error) is type(here.error) and str(there.error) == str(here.error)
+
+
+def test_pages_a_dead_worker_had_are_parsed_here_and_the_pool_is_retired(
+    archive: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def dead(self: analysis.AnalysisPool, job: analysis.PageJob) -> Future[analysis.Analysed]:
+        failed: Future[analysis.Analysed] = Future()
+        failed.set_exception(BrokenProcessPool("a worker was killed"))
+        return failed
+
+    baseline = _baseline()
+    pool = analysis.pool_for(baseline, workers=3, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    monkeypatch.setattr(analysis.AnalysisPool, "submit", dead)
+    report = _backfill(f"sqlite:///{tmp_path / 'tw.db'}", tmp_path, archive, workers=3)
+    assert (report.new, report.failed) == (ARTICLES, 0)  # every page stored all the same
+    assert analysis.pool_for(baseline, workers=3, batch=analysis.START_POOL_FROM) is None
+
+
+def test_no_pool_for_a_small_batch_or_without_workers() -> None:
+    baseline = _baseline()
+    assert analysis.pool_for(baseline, workers=0, batch=1000) is None
+    assert analysis.pool_for(baseline, workers=4, batch=analysis.START_POOL_FROM - 1) is None
