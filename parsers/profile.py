@@ -2,6 +2,13 @@
 
 An outlet parser is a profile plus a name; this module holds the single algorithm that
 applies any profile, so site differences live in data rather than in branches.
+
+The algorithm is written twice. :func:`extract_article_bs4` is the reference: prune the page
+with lxml (:mod:`parsers.prune`), parse what is left with BeautifulSoup, run soupsieve's
+selectors. :func:`extract_article` runs the same steps on the lxml tree itself
+(:mod:`parsers.lxmlpage`) with ~3.5x less CPU, and gives the same result, exceptions included;
+for a page or a profile it cannot read exactly (:class:`~parsers.lxmlpage.Unsupported`) it runs
+the reference instead. ``tests/parsers/test_lxml_equivalence.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -9,9 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
+import lxml.etree  # type: ignore[import-untyped]  # lxml ships no stubs here
 from bs4 import BeautifulSoup, Tag
 
+from parsers import lxmlpage
 from parsers.base import FetchedPage, ParsedArticle, ParseError, PaywallTeaser
 from parsers.html import (
     PUBLISHED_META,
@@ -24,7 +34,8 @@ from parsers.html import (
     parse_date,
     text_of,
 )
-from parsers.prune import prune_page
+from parsers.lxmlpage import Node, Page, Selector, SelectorList, Unsupported
+from parsers.prune import can_prune, prune_page
 from parsers.urls import canonicalize_url
 
 # Noise every outlet shares; profiles add their own.
@@ -170,6 +181,18 @@ def _read_by(profile: SiteProfile) -> tuple[str, ...]:
 def extract_article(page: FetchedPage, profile: SiteProfile) -> ParsedArticle:
     """Apply ``profile`` to ``page``. Raises ParseError when there is no title or no body."""
     html = decode_html(page.body, page.content_type)
+    try:
+        return _extract_lxml(html, page.url, profile)
+    except Unsupported:
+        return _extract_soup(html, page.url, profile)
+
+
+def extract_article_bs4(page: FetchedPage, profile: SiteProfile) -> ParsedArticle:
+    """:func:`extract_article` by the reference path alone (BeautifulSoup on the pruned page)."""
+    return _extract_soup(decode_html(page.body, page.content_type), page.url, profile)
+
+
+def _extract_soup(html: str, url: str, profile: SiteProfile) -> ParsedArticle:
     soup = make_soup(prune_page(html, keep=_read_by(profile), required=profile.body))
     title = _title(soup, profile)
     for selector in profile.paywall:
@@ -185,7 +208,158 @@ def extract_article(page: FetchedPage, profile: SiteProfile) -> ParsedArticle:
     if not paragraphs:
         raise ParseError(f"article body is empty for {title!r}")
     return ParsedArticle(
-        url=canonicalize_url(canonical_url(soup, page.url)),
+        url=canonicalize_url(canonical_url(soup, url)),
+        title=title,
+        text="\n\n".join(paragraphs),
+        published=published,
+        authors=authors,
+    )
+
+
+# --- the same on the lxml tree (parsers.lxmlpage); each step mirrors the one above -----------
+
+
+@dataclass(frozen=True)
+class _Selectors:
+    title: tuple[Selector, ...]
+    body: tuple[Selector, ...]
+    authors: tuple[Selector, ...]
+    published: tuple[Selector, ...]
+    paywall: tuple[Selector, ...]
+    drop: SelectorList
+
+
+@lru_cache(maxsize=64)
+def _selectors(profile: SiteProfile) -> _Selectors | None:
+    """The profile's selectors compiled for lxml; None when one cannot be, or when prune
+    would leave every page whole for this profile (the reference then reads whole pages)."""
+    if not can_prune(keep=_read_by(profile), required=profile.body):
+        return None
+    groups = (
+        profile.title,
+        profile.body,
+        profile.authors,
+        profile.published,
+        profile.paywall,
+        COMMON_DROP + profile.drop,
+    )
+    compiled = [tuple(lxmlpage.compile_selector(css) for css in group) for group in groups]
+    if any(selector is None for group in compiled for selector in group):
+        return None
+    title, body, authors, published, paywall, drop = (
+        tuple(s for s in group if s is not None) for group in compiled
+    )
+    return _Selectors(title, body, authors, published, paywall, SelectorList(drop))
+
+
+def _lx_first(page: Page, selectors: tuple[Selector, ...]) -> Node | None:
+    for selector in selectors:
+        for element in page.select(selector):
+            page.require_kept(selector, element)
+            if element.tag == "meta" or page.has_text(element):
+                return element
+    return None
+
+
+def _lx_title(page: Page, selectors: _Selectors, profile: SiteProfile) -> str:
+    element = _lx_first(page, selectors.title)
+    if element is not None:
+        title = page.attr_str(element, "content") if element.tag == "meta" else page.text(element)
+        if title and profile.title_strip is not None:
+            title = collapse_ws(profile.title_strip.sub(" ", title))
+        if title:
+            return title
+    raise ParseError("no title found")
+
+
+def _lx_authors(page: Page, selectors: _Selectors) -> tuple[str, ...]:
+    names: list[str] = []
+    for selector in selectors.authors:
+        in_head = selector.css.startswith(("meta", "link")) and page.head is not None
+        for element in page.select(selector, page.head if in_head else None):
+            if not in_head:
+                page.require_kept(selector, element)
+            raw = page.attr_str(element, "content") if element.tag == "meta" else page.text(element)
+            for part in _AUTHOR_SPLIT.split(_BYLINE_PREFIX.sub("", raw or "")):
+                name = part.strip()
+                if name and name not in names:
+                    names.append(name)
+        if names:
+            break
+    return tuple(names)
+
+
+def _lx_published(page: Page, selectors: _Selectors, timezone: tzinfo) -> datetime | None:
+    found = lxmlpage.find_published(page, timezone)
+    if found is not None:
+        return found
+    for selector in selectors.published:
+        for element in page.select(selector):
+            page.require_kept(selector, element)
+            for name in ("datetime", "content", "data-published-time"):
+                if value := parse_date(page.attr_str(element, name), timezone):
+                    return value
+            if value := parse_date(page.text(element), timezone):
+                return value
+    return None
+
+
+# The outermost blocks: a <p> inside an <li> (or similar) is read once, with its <li>.
+_BLOCK_TEST = " or ".join(f"self::{name}" for name in BLOCKS)
+_OUTERMOST_BLOCKS = lxml.etree.XPath(
+    f"descendant::*[{_BLOCK_TEST}][not(ancestor::*[{_BLOCK_TEST}])]"
+)
+
+
+def _lx_paragraphs(
+    page: Page, body: Node, selectors: _Selectors, profile: SiteProfile
+) -> tuple[list[str], set[Node]]:
+    """The paragraphs, and every element the drop list removed (canonical_url must not see
+    them either, as in the reference, which removes them from its tree)."""
+    dropped = set(page.select_any(selectors.drop, body))
+    removed: set[Node] = set()
+    for element in dropped:
+        removed.update(element.iter())
+    stops = tuple(phrase.lower() for phrase in profile.stop_phrases)
+    paragraphs: list[str] = []
+    for block in _OUTERMOST_BLOCKS(body):
+        if block in removed:
+            continue
+        text = page.text(block, dropped)
+        if not text or text.lower().startswith(stops):
+            continue
+        paragraphs.append(text)
+    return paragraphs, removed
+
+
+def _extract_lxml(html: str, url: str, profile: SiteProfile) -> ParsedArticle:
+    selectors = _selectors(profile)
+    if selectors is None:
+        raise Unsupported(f"profile with title {profile.title!r} needs the reference path")
+    page = Page(html)
+    # The reference prunes only a page on which a body selector matches under cssselect's
+    # rules, and reads any other page whole: those are its to answer.
+    if not any(
+        selector.kept_by_prune(page, element)
+        for selector in selectors.body
+        for element in page.candidates(selector)
+    ):
+        raise Unsupported("prune would leave this page whole")
+    title = _lx_title(page, selectors, profile)
+    for selector in selectors.paywall:
+        for element in page.select(selector):
+            page.require_kept(selector, element)
+            raise PaywallTeaser(f"subscriber-only teaser ({selector.css}): {title!r}")
+    body = _lx_first(page, selectors.body)
+    if body is None:
+        raise ParseError(f"no article body found for {title!r}")
+    authors = _lx_authors(page, selectors)
+    published = _lx_published(page, selectors, profile.timezone)
+    paragraphs, removed = _lx_paragraphs(page, body, selectors, profile)
+    if not paragraphs:
+        raise ParseError(f"article body is empty for {title!r}")
+    return ParsedArticle(
+        url=canonicalize_url(lxmlpage.canonical_url(page, url, removed)),
         title=title,
         text="\n\n".join(paragraphs),
         published=published,

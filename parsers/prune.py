@@ -1,12 +1,13 @@
 """Cut a page down to the parts an outlet profile can read, before BeautifulSoup sees it.
 
-Building a BeautifulSoup tree costs ~0.15 ms per KB of HTML, and a news page is mostly
-menus, sidebars, footers and inline scripts: a 55 KB Daily NK page took ~8 ms to build
-and ~14 ms to extract, while the article itself is ~7 KB (BENCHMARKS.md). lxml builds its
-own tree of the same page in ~0.3 ms, so the page is parsed there first, every element a
+This is the first step of the BeautifulSoup extraction path
+(:func:`parsers.profile.extract_article_bs4`), which is now the reference the lxml path is
+held to and the fallback it takes (:mod:`parsers.lxmlpage`); the outlet parsers run the lxml
+path. BeautifulSoup builds its tree at ~0.15 ms per KB and a news page is mostly menus,
+sidebars, footers and inline scripts, so the page is parsed with lxml first, every element a
 profile selector (or the shared metadata lookups) can match is kept whole, together with its
-ancestors and ``<head>``, and everything else is removed. BeautifulSoup then parses what is
-left, and the extraction runs on it unchanged.
+ancestors and ``<head>``, everything else is removed, and BeautifulSoup parses the
+serialised rest.
 
 Why the result is the same as on the whole page: a kept element keeps all its descendants
 and every ancestor, so a descendant selector (``article h1``, ``.td-post-date time``) matches
@@ -16,6 +17,12 @@ so "first usable match" picks the same element. Selectors whose meaning depends 
 siblings: a profile that uses one is not pruned at all. Neither is a page lxml cannot parse
 or one on which no body selector matches (the extraction then fails or falls back exactly
 as before, on the whole page).
+
+Where that argument stops (all at the edges, all reproduced by :mod:`parsers.lxmlpage`): the
+selectors are evaluated here by cssselect, whose rules differ from soupsieve's on class lists
+split by non-ASCII whitespace and on attributes HTML compares without case; and the
+serialise-and-parse round trip is not an identity in libxml2 (%-escaped URL attributes, an
+empty ``<li>`` written without its end tag, escaped ``<xmp>`` text...).
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ import lxml.html  # type: ignore[import-untyped]
 from cssselect import SelectorError
 from lxml.cssselect import CSSSelector  # type: ignore[import-untyped]
 
-__all__ = ["prune_page"]
+__all__ = ["can_prune", "prune_page"]
 
 # Selectors whose match depends on an element's siblings: pruning could change their result.
 _SIBLING_SENSITIVE = re.compile(r"[+~](?!=)|:(?:nth-|first-|last-|only-|empty)")
@@ -44,6 +51,12 @@ def _compile(selectors: tuple[str, ...]) -> CSSSelector | None:
         return CSSSelector(", ".join(selectors), translator="html")
     except (SelectorError, lxml.etree.XPathError, ValueError):
         return None
+
+
+def can_prune(*, keep: tuple[str, ...], required: tuple[str, ...]) -> bool:
+    """Whether :func:`prune_page` prunes at all with these selectors (it leaves every page
+    whole for a selector that depends on siblings or that cssselect cannot translate)."""
+    return _compile(keep) is not None and _compile(required) is not None
 
 
 def prune_page(html: str, *, keep: tuple[str, ...], required: tuple[str, ...]) -> str:

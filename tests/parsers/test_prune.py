@@ -1,7 +1,12 @@
-"""Pruning a page before BeautifulSoup must never change what a profile extracts."""
+"""Pruning a page before BeautifulSoup must never change what the BeautifulSoup path extracts.
+
+That path (``extract_article_bs4``) is the reference the lxml path is held to
+(tests/parsers/test_lxml_equivalence.py), and the fallback it takes.
+"""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,11 +31,13 @@ PAGE = """<!DOCTYPE html><html><head><title>T</title>
 def _extract_both(
     page: FetchedPage, parser_name: str, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[object, object]:
-    """(pruned result, unpruned result): a ParsedArticle or the ParseError class raised."""
+    """(pruned result, unpruned result) of the BeautifulSoup path, the one that prunes: a
+    ParsedArticle or the ParseError class raised."""
+    profile = sys.modules[type(get_parser(parser_name)).__module__].PROFILE
 
     def run() -> object:
         try:
-            return get_parser(parser_name).parse(page)
+            return profile_module.extract_article_bs4(page, profile)
         except base.ParseError as exc:
             return type(exc)
 
@@ -110,7 +117,7 @@ def test_no_body_match_passes_the_page_through_for_the_usual_error() -> None:
     assert prune_page(PAGE, keep=(".nothing", "h1"), required=(".nothing",)) == PAGE
     page = FetchedPage(url="https://example.org/a", body=PAGE.encode(), content_type=None)
     with pytest.raises(base.ParseError, match="no article body"):
-        profile_module.extract_article(page, DAILYNK)
+        profile_module.extract_article_bs4(page, DAILYNK)
 
 
 def test_unparseable_selector_disables_pruning() -> None:
