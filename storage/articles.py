@@ -7,11 +7,14 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
+from storage.db import insert_object
 from storage.enums import ArticleOutcome
 from storage.models import Article, ArticleRevision
 from storage.types import as_utc
@@ -30,7 +33,7 @@ __all__ = [
 _IN_CHUNK = 500
 
 # Built once: for a query run per article, building the statement costs more than running it.
-_BY_URL = select(Article).where(col(Article.url) == bindparam("url"))
+_ID_BY_URL = sa_select(col(Article.id)).where(col(Article.url) == bindparam("url"))
 _LATEST_REVISION = (
     select(ArticleRevision)
     .where(col(ArticleRevision.article_id) == bindparam("article_id"))
@@ -83,25 +86,29 @@ def upsert_article(
     at = as_utc(now, what="now")
     published = as_utc(parsed.published, what="published") if parsed.published else None
     digest = content_hash(parsed.title, parsed.text)
-    article = session.exec(_BY_URL, params={"url": parsed.url}).first()
+    # Which article, by a plain query (most are new: no object to load); it does not
+    # autoflush, so whatever is pending goes first, as an ORM query would have sent it.
+    session.flush()
+    found = session.connection().execute(_ID_BY_URL, {"url": parsed.url}).scalar()
+    article = None if found is None else session.get(Article, found)
 
     if article is None:
-        article = Article(
-            url=parsed.url,
-            source=source,
-            outlet=outlet,
-            title=parsed.title,
-            published_at=published,
-            authors=list(parsed.authors),
-            text=parsed.text,
-            historical=historical,
-            content_hash=digest,
-            first_seen_at=at,
-            last_seen_at=at,
-            revision_count=1,
-        )
-        session.add(article)
-        session.flush()
+        values: dict[str, Any] = {
+            "url": parsed.url,
+            "source": source,
+            "outlet": outlet,
+            "title": parsed.title,
+            "published_at": published,
+            "authors": list(parsed.authors),
+            "text": parsed.text,
+            "historical": historical,
+            "content_hash": digest,
+            "first_seen_at": at,
+            "last_seen_at": at,
+            "revision_count": 1,
+            "cluster_key": None,
+        }
+        article = insert_object(session, Article, values)
         revision = _add_revision(session, article, revision_no=1, diff="", at=at)
         return UpsertResult(article, ArticleOutcome.NEW, revision)
 
@@ -132,6 +139,7 @@ def upsert_article(
     if published is not None:
         article.published_at = published
     session.add(article)
+    session.flush()
     revision = _add_revision(session, article, revision_no=new_no, diff=diff, at=at)
     return UpsertResult(article, ArticleOutcome.CHANGED, revision)
 
@@ -171,16 +179,14 @@ def known_urls(*, session: Session, urls: Iterable[str]) -> set[str]:
 def _add_revision(
     session: Session, article: Article, *, revision_no: int, diff: str, at: datetime
 ) -> ArticleRevision:
-    assert article.id is not None  # flushed by the caller
-    revision = ArticleRevision(
-        article_id=article.id,
-        revision_no=revision_no,
-        content_hash=article.content_hash,
-        title=article.title,
-        text=article.text,
-        diff=diff,
-        created_at=at,
-    )
-    session.add(revision)
-    session.flush()
-    return revision
+    assert article.id is not None  # stored by the caller
+    values: dict[str, Any] = {
+        "article_id": article.id,
+        "revision_no": revision_no,
+        "content_hash": article.content_hash,
+        "title": article.title,
+        "text": article.text,
+        "diff": diff,
+        "created_at": at,
+    }
+    return insert_object(session, ArticleRevision, values)

@@ -7,15 +7,34 @@ it; ``corroboration`` counts independent reports (see ``independent_outlets``).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BindParameter, Exists, and_, bindparam, exists, insert, or_
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Exists,
+    Label,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    exists,
+    literal_column,
+    or_,
+)
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from classify.types import Assessment as Verdict
 from classify.types import DimensionSignal, Direction, Relation
+from storage.db import insert_object, object_for_row, table_of
 from storage.enums import PolicyChangeStatus
 from storage.models import (
     Article,
@@ -96,31 +115,32 @@ def add_assessment(
     it asked ``assessment_exists`` in this transaction, or stored the revision in it.
 
     Saves the lookup, not the guarantee: the assessment's unique key still refuses a
-    duplicate (``IntegrityError`` at flush). Flushes, never commits.
+    duplicate (``IntegrityError``). Flushes, never commits.
     """
     at = as_utc(now, what="now")
     assert article.id is not None and revision.id is not None, "store the article first"
-    row = Assessment(
-        article_id=article.id,
-        revision_id=revision.id,
-        content_hash=revision.content_hash,
-        baseline_version=assessment.baseline_version,
-        classifier_version=assessment.classifier_version,
-        relevant=assessment.relevant,
-        direction=assessment.direction,
-        relation=assessment.relation,
-        confidence=assessment.confidence,
-        dimensions=assessment.dimensions,
-        evidence=assessment.evidence,
-        historical=article.historical,
-        created_at=at,
-    )
-    session.add(row)
-    session.flush()  # the signals need the assessment's id
+    # The rows below are written with Core statements, which do not autoflush: whatever the
+    # caller left pending goes first, as it did when these rows were flushed with it.
+    session.flush()
+    values: dict[str, Any] = {
+        "article_id": article.id,
+        "revision_id": revision.id,
+        "content_hash": revision.content_hash,
+        "baseline_version": assessment.baseline_version,
+        "classifier_version": assessment.classifier_version,
+        "relevant": assessment.relevant,
+        "direction": assessment.direction,
+        "relation": assessment.relation,
+        "confidence": assessment.confidence,
+        "dimensions": assessment.dimensions,
+        "evidence": assessment.evidence,
+        "historical": article.historical,
+        "created_at": at,
+    }
+    row = insert_object(session, Assessment, values)
     assert row.id is not None
 
-    # Plain INSERTs, not ORM objects: nothing here reads the signals back, and a unit of work
-    # per signal cost more than the rows themselves (the ids come back in order).
+    # Nothing reads the signals back as objects; the departing ones' ids come back in order.
     rows = [
         {
             "assessment_id": row.id,
@@ -134,45 +154,67 @@ def add_assessment(
         }
         for sig in assessment.signals
     ]
-    changes: list[PolicyChange] = []
+    conn = session.connection()
     if not any(sig.relation is Relation.DEPARTS for sig in assessment.signals):
         if rows:
-            session.execute(insert(Signal), rows)
-        return RecordResult(row, created=True, policy_changes=changes)
+            conn.execute(_INSERT_SIGNAL, rows)
+        return RecordResult(row, created=True, policy_changes=[])
 
-    ids = session.scalars(
-        insert(Signal).returning(col(Signal.id), sort_by_parameter_order=True), rows
-    ).all()
+    ids = _insert_signals(conn, rows)
     departing: list[tuple[DimensionSignal, int]] = []
     for sig, signal_id in zip(assessment.signals, ids, strict=True):
         assert signal_id is not None
         if sig.relation is Relation.DEPARTS:
             departing.append((sig, signal_id))
-    evidence: list[dict[str, int]] = []
-    with session.no_autoflush:
-        # Safe without autoflush: everything pending was just flushed, and what this loop
-        # leaves pending (evidence rows, counts) belongs to changes it has already handled.
-        found = _open_changes(session, assessment.baseline_version, departing)
-        handled: set[int] = set()
-        for sig, signal_id in departing:
-            change, link = _open_or_corroborate(
-                session,
-                found,
-                article=article,
-                signal_id=signal_id,
-                sig=sig,
-                baseline_version=assessment.baseline_version,
-                confidence=assessment.confidence,
-                at=at,
-                handled=handled,
-            )
-            if link is not None:
-                evidence.append(link)
-            changes.append(change)
-    if evidence:
-        session.execute(insert(PolicyChangeEvidence), evidence)
-    session.flush()
+
+    found = _open_changes(session, assessment.baseline_version, departing, article)
+    # Each change is tallied in memory and written once, complete: a change opened here is
+    # inserted with its final counts (in the order opened, so the ids are those one flush per
+    # change gave), and a stored one is updated in the columns that moved.
+    tallies: dict[tuple[str, Direction], _Tally] = {}
+    links: list[tuple[_Tally, int]] = []
+    order: list[_Tally] = []
+    for sig, signal_id in departing:
+        tally = tallies.get(_key(sig))
+        if tally is None:
+            stored = found.get(_key(sig))
+            if stored is None:
+                tally = _Tally.opening(
+                    session, sig, assessment.baseline_version, assessment.confidence, at
+                )
+            else:
+                values, state = stored
+                tally = _Tally.of(object_for_row(session, PolicyChange, values), state)
+            tallies[_key(sig)] = tally
+        linked = _open_or_corroborate(
+            session,
+            tally,
+            article=article,
+            signal_id=signal_id,
+            sig=sig,
+            confidence=assessment.confidence,
+            at=at,
+        )
+        if linked:
+            links.append((tally, signal_id))
+        order.append(tally)
+
+    for tally in tallies.values():
+        if tally.stored is None:
+            tally.insert(session, assessment.baseline_version)
+    if links:
+        evidence = [
+            {"policy_change_id": tally.id, "article_id": article.id, "signal_id": signal_id}
+            for tally, signal_id in links
+        ]
+        conn.execute(_INSERT_EVIDENCE, evidence)
+    _update_changes(session, tallies.values())
+    changes = [tally.change for tally in order]
     return RecordResult(row, created=True, policy_changes=changes)
+
+
+def _key(sig: DimensionSignal) -> tuple[str, Direction]:
+    return (sig.dimension, sig.direction)
 
 
 # Statements run for every article are built once: building one costs more than running it.
@@ -200,90 +242,258 @@ def _find(
     return session.exec(_FIND, params=params).first()
 
 
-_OPEN_CHANGES = select(PolicyChange).where(
-    col(PolicyChange.baseline_version) == bindparam("baseline_version"),
-    col(PolicyChange.status) == PolicyChangeStatus.OPEN,
-    col(PolicyChange.dimension).in_(bindparam("dimensions", expanding=True)),
+_INSERT_SIGNAL = table_of(Signal).insert()
+_INSERT_SIGNAL_RETURNING = _INSERT_SIGNAL.returning(table_of(Signal).c.id)
+_INSERT_SIGNAL_RETURNING_IN_ORDER = _INSERT_SIGNAL.returning(
+    table_of(Signal).c.id, sort_by_parameter_order=True
 )
 
 
-def _open_changes(
-    session: Session, baseline_version: str, departing: list[tuple[DimensionSignal, int]]
-) -> dict[tuple[str, Direction], PolicyChange]:
-    """The open changes the departing signals may corroborate, in one query."""
-    dimensions = sorted({sig.dimension for sig, _ in departing})
-    result = session.exec(
-        _OPEN_CHANGES, params={"baseline_version": baseline_version, "dimensions": dimensions}
+def _insert_signals(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the signal ``rows``; their ids, in the order of ``rows``."""
+    if conn.dialect.name != "sqlite":
+        # One INSERT ... SELECT ... ORDER BY, whose ids SQLAlchemy sorts back into order.
+        return list(conn.execute(_INSERT_SIGNAL_RETURNING_IN_ORDER, rows).scalars())
+    # SQLAlchemy would send SQLite one INSERT per row to be sure of the order. One INSERT
+    # of many rows gives each the next rowid in turn (the largest so far plus one; nobody
+    # else writes during our write transaction), so the ids sorted are in the rows' order.
+    ids = sorted(conn.execute(_INSERT_SIGNAL_RETURNING, rows).scalars())
+    assert len(ids) == len(rows) and ids[-1] - ids[0] == len(ids) - 1, ids
+    return ids
+
+
+_INSERT_EVIDENCE = table_of(PolicyChangeEvidence).insert()
+
+
+_CHANGE = table_of(PolicyChange)
+_CHANGE_COLUMNS = tuple(column.name for column in _CHANGE.columns)
+
+
+@functools.lru_cache(maxsize=32)
+def _open_changes_statement(count: int) -> Select[Any]:
+    """The open changes on ``count`` dimensions (``dimension0``...), each with its evidence
+    state as regards one article. A statement per count: an expanding IN list costs more to
+    render at every run than the query takes."""
+    return sa_select(*_CHANGE.columns, *_state_columns(_CHANGE.c.id)).where(
+        _CHANGE.c.baseline_version == bindparam("baseline_version"),
+        # A literal, not a parameter: compared with a parameter, a column a partial index is
+        # conditioned on (uq_policy_change_open) makes SQLite plan the statement anew at every
+        # run, which cost more than the query.
+        _CHANGE.c.status == literal_column(f"'{PolicyChangeStatus.OPEN.value}'"),
+        _CHANGE.c.dimension.in_([bindparam(f"dimension{i}") for i in range(count)]),
     )
-    return {(change.dimension, change.direction): change for change in result}
 
 
-def _open_or_corroborate(
+def _open_changes(
     session: Session,
-    found: dict[tuple[str, Direction], PolicyChange],
-    *,
-    article: Article,
-    signal_id: int,
-    sig: DimensionSignal,
     baseline_version: str,
-    confidence: float,
-    at: datetime,
-    handled: set[int],
-) -> tuple[PolicyChange, dict[str, int] | None]:
-    """Open the change ``sig`` departs towards, or corroborate the open one; the change and
-    the evidence row to insert (None when the article is already evidence of it).
+    departing: list[tuple[DimensionSignal, int]],
+    article: Article,
+) -> dict[tuple[str, Direction], tuple[dict[str, Any], _EvidenceState]]:
+    """The open changes the departing signals may corroborate (their columns, by name), with
+    their evidence state as regards ``article``, in one round trip.
 
-    ``found`` holds the open changes (this call adds the one it opens); ``handled`` the ids
-    of the changes this assessment has already linked the article to.
+    Read before any is touched: nothing an assessment writes (evidence of one change, a change
+    it opens) alters the evidence of another. A plain query, not an ORM one: only the changes
+    corroborated become objects (``_Tally.of``), and building them costs less than the ORM's
+    loading. It does not autoflush; ``add_assessment`` has flushed.
     """
-    assert article.id is not None
-    change = found.get((sig.dimension, sig.direction))
-    opened = change is None
-    if change is None:
-        change = PolicyChange(
+    dimensions = sorted({sig.dimension for sig, _ in departing})
+    params = {f"dimension{i}": dimension for i, dimension in enumerate(dimensions)}
+    result = session.connection().execute(
+        _open_changes_statement(len(dimensions)),
+        {"baseline_version": baseline_version, **params, **_state_params(article)},
+    )
+    found: dict[tuple[str, Direction], tuple[dict[str, Any], _EvidenceState]] = {}
+    for row in result:
+        values = dict(zip(_CHANGE_COLUMNS, row, strict=False))  # the row ends with the state
+        linked, newer, later, same_story = row[len(_CHANGE_COLUMNS) :]
+        state = _EvidenceState(bool(linked), bool(newer), bool(later), bool(same_story))
+        found[(values["dimension"], values["direction"])] = (values, state)
+    return found
+
+
+@dataclass
+class _Tally:
+    """A policy change as this assessment leaves it, written once it is complete.
+
+    ``stored`` is the session's object of a change already stored (updated in place once
+    written); a change this assessment opens has none until it is inserted (``created``).
+    """
+
+    stored: PolicyChange | None
+    id: int | None
+    dimension: str
+    direction: Direction
+    from_stance: str | None
+    to_stance: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    outlets: list[str]
+    corroboration: int
+    confidence: float
+    state: _EvidenceState | None = None  # of a stored change, as regards the article
+    handled: bool = False  # this assessment has linked its article to the change already
+    created: PolicyChange | None = None
+
+    @classmethod
+    def of(cls, change: PolicyChange, state: _EvidenceState) -> _Tally:
+        return cls(
+            state=state,
+            stored=change,
+            id=change.id,
+            dimension=change.dimension,
+            direction=change.direction,
+            from_stance=change.from_stance,
+            to_stance=change.to_stance,
+            first_seen_at=change.first_seen_at,
+            last_seen_at=change.last_seen_at,
+            outlets=list(change.outlets),
+            corroboration=change.corroboration,
+            confidence=change.confidence,
+        )
+
+    @classmethod
+    def opening(
+        cls,
+        session: Session,
+        sig: DimensionSignal,
+        baseline_version: str,
+        confidence: float,
+        at: datetime,
+    ) -> _Tally:
+        return cls(
+            stored=None,
+            id=None,
             dimension=sig.dimension,
             direction=sig.direction,
-            baseline_version=baseline_version,
             from_stance=sig.baseline_stance,
             to_stance=sig.reported_stance
             or _stance_after(session, baseline_version, sig.dimension, sig.direction),
-            status=PolicyChangeStatus.OPEN,
             first_seen_at=at,
             last_seen_at=at,
             outlets=[],
             corroboration=0,
             confidence=confidence,
         )
-        session.add(change)
-        session.flush()  # the evidence row needs the change's id
-        found[(sig.dimension, sig.direction)] = change
-    assert change.id is not None
 
-    link: dict[str, int] | None = None
-    if change.id in handled:  # a second signal of this assessment towards the same change
-        credited: int | None = change.corroboration
+    @property
+    def change(self) -> PolicyChange:
+        change = self.stored or self.created
+        assert change is not None, "insert an opened change first"
+        return change
+
+    def insert(self, session: Session, baseline_version: str) -> None:
+        """Store a change this assessment opened."""
+        assert self.stored is None and self.created is None
+        values: dict[str, Any] = {
+            "dimension": self.dimension,
+            "direction": self.direction,
+            "baseline_version": baseline_version,
+            "from_stance": self.from_stance,
+            "to_stance": self.to_stance,
+            "status": PolicyChangeStatus.OPEN,
+            "first_seen_at": self.first_seen_at,
+            "last_seen_at": self.last_seen_at,
+            "outlets": self.outlets,
+            "corroboration": self.corroboration,
+            "confidence": self.confidence,
+            "review_note": None,
+            "reviewed_at": None,
+        }
+        self.created = insert_object(session, PolicyChange, values)
+        self.id = self.created.id
+
+    def changed(self) -> dict[str, Any]:
+        """The columns of a stored change this assessment moved, with their new values."""
+        assert self.stored is not None
+        return {
+            name: value
+            for name, value in (
+                ("to_stance", self.to_stance),
+                ("last_seen_at", self.last_seen_at),
+                ("outlets", self.outlets),
+                ("corroboration", self.corroboration),
+                ("confidence", self.confidence),
+            )
+            if getattr(self.stored, name) != value
+        }
+
+
+def _update_changes(session: Session, tallies: Iterable[_Tally]) -> None:
+    """Write what this assessment moved in stored changes: only the columns that moved, as a
+    flush would (others may be writing the rest), one statement per set of columns."""
+    by_columns: dict[tuple[str, ...], list[tuple[_Tally, dict[str, Any]]]] = {}
+    for tally in tallies:
+        if tally.stored is not None and (moved := tally.changed()):
+            by_columns.setdefault(tuple(moved), []).append((tally, moved))
+    conn = session.connection()
+    for columns, moves in by_columns.items():
+        params = [
+            {"change_id": tally.id, **{f"new_{name}": value for name, value in moved.items()}}
+            for tally, moved in moves
+        ]
+        conn.execute(_update_change(columns), params)
+        for tally, moved in moves:
+            for name, value in moved.items():
+                # Written above: the session need not write it again.
+                set_committed_value(tally.stored, name, value)
+
+
+@functools.lru_cache(maxsize=64)
+def _update_change(columns: tuple[str, ...]) -> Update:
+    return (
+        _CHANGE.update()
+        .where(_CHANGE.c.id == bindparam("change_id"))
+        .values({name: bindparam(f"new_{name}") for name in columns})
+    )
+
+
+def _open_or_corroborate(
+    session: Session,
+    tally: _Tally,
+    *,
+    article: Article,
+    signal_id: int,
+    sig: DimensionSignal,
+    confidence: float,
+    at: datetime,
+) -> bool:
+    """Credit the change ``sig`` departs towards (``tally``: opened by this assessment, or
+    the open one) with ``article``; whether the evidence row linking them is still to insert
+    (False when the article is evidence of it already, or the row was inserted to count).
+    """
+    assert article.id is not None
+    link = False
+    if tally.handled:  # a second signal of this assessment towards the same change
+        credited: int | None = tally.corroboration
     else:
-        handled.add(change.id)
-        state = None if opened else _evidence_state(session, change.id, article)
-        if state is None or not state.linked:
-            link = {"policy_change_id": change.id, "article_id": article.id, "signal_id": signal_id}
-        credited = _credited_after_link(change, article, list(change.outlets), state)
+        tally.handled = True
+        state = tally.state
+        link = state is None or not state.linked
+        credited = _credited_after_link(tally.corroboration, article, list(tally.outlets), state)
     if credited is None:
         # Not decidable from what is stored: count from all the evidence, this link included.
-        if link is not None:
-            session.execute(insert(PolicyChangeEvidence), [link])
-            link = None
-        credited = len(independent_outlets(session=session, change_id=change.id))
+        change_id = _stored_id(tally)
+        if link:
+            row = {"policy_change_id": change_id, "article_id": article.id, "signal_id": signal_id}
+            session.connection().execute(_INSERT_EVIDENCE, [row])
+            link = False
+        credited = len(independent_outlets(session=session, change_id=change_id))
 
-    if article.outlet not in change.outlets:
-        # Reassign, not append: JSON columns do not track in-place mutation.
-        change.outlets = [*change.outlets, article.outlet]
-    change.last_seen_at = max(change.last_seen_at, at)
-    change.confidence = max(change.confidence, confidence)
-    if change.to_stance is None and sig.reported_stance:
-        change.to_stance = sig.reported_stance
-    change.corroboration = credited
-    return change, link
+    if article.outlet not in tally.outlets:
+        tally.outlets = [*tally.outlets, article.outlet]
+    tally.last_seen_at = max(tally.last_seen_at, at)
+    tally.confidence = max(tally.confidence, confidence)
+    if tally.to_stance is None and sig.reported_stance:
+        tally.to_stance = sig.reported_stance
+    tally.corroboration = credited
+    return link
+
+
+def _stored_id(tally: _Tally) -> int:
+    assert tally.stored is not None and tally.id is not None
+    return tally.id
 
 
 @dataclass(frozen=True)
@@ -296,72 +506,88 @@ class _EvidenceState:
     same_story: bool  # some evidence article tells this article's story
 
 
-def _is_evidence(article_id: Mapped[int | None] | BindParameter[int]) -> Exists:
-    """Whether ``article_id`` is evidence of the change bound as ``change_id``."""
-    return exists().where(
-        col(PolicyChangeEvidence.policy_change_id) == bindparam("change_id"),
-        col(PolicyChangeEvidence.article_id) == article_id,
+def _is_evidence(
+    article_id: ColumnElement[int] | Mapped[int | None] | BindParameter[int],
+    change_id: ColumnElement[int] | Mapped[int | None] | BindParameter[int],
+) -> Exists:
+    """Whether ``article_id`` is evidence of the change ``change_id`` (columns of enclosing
+    queries, however deep, are theirs: not new FROM entries)."""
+    return (
+        exists()
+        .where(
+            col(PolicyChangeEvidence.policy_change_id) == change_id,
+            col(PolicyChangeEvidence.article_id) == article_id,
+        )
+        .correlate_except(PolicyChangeEvidence)
     )
 
 
-# One round trip, built once (SQLAlchemy caches its compiled form). Each part can be answered
-# from an index, so its cost does not grow with the change's evidence: the (change, article)
-# unique index for the first two (or, for the second, the article_id index: only articles
-# newer than this one); for the others the scan starts from the article table
-# (``first_seen_at`` index, ``cluster_key`` index or primary key: a handful of rows) and probes
-# that unique index per row. Written the other way round, SQLite would walk all the evidence.
-_EVIDENCE_STATE = select(
-    _is_evidence(bindparam("article_id")).label("linked"),
-    exists()
-    .where(
-        col(PolicyChangeEvidence.policy_change_id) == bindparam("change_id"),
-        col(PolicyChangeEvidence.article_id) > bindparam("article_id"),
-    )
-    .label("newer"),
-    exists()
-    .where(col(Article.first_seen_at) > bindparam("first_seen"), _is_evidence(col(Article.id)))
-    .label("later"),
-    exists()
-    .where(
-        or_(
-            col(Article.cluster_key) == bindparam("story"),
-            and_(
-                col(Article.id) == bindparam("story_id"),
-                or_(col(Article.cluster_key).is_(None), col(Article.cluster_key) == ""),
+def _state_columns(
+    change_id: ColumnElement[int] | Mapped[int | None] | BindParameter[int],
+) -> list[Label[bool]]:
+    """The four parts of ``_EvidenceState`` for the change ``change_id`` (a parameter, or the
+    id column of an enclosing query of changes), as regards the article the parameters of
+    ``_state_params`` describe.
+
+    Each can be answered from an index, so its cost does not grow with the change's evidence:
+    the (change, article) unique index for the first two (or, for the second, the article_id
+    index: only articles newer than this one); for the others the scan starts from the
+    article table (``first_seen_at`` index, ``cluster_key`` index or primary key: a handful of
+    rows) and probes that unique index per row. Written the other way round, SQLite would
+    walk all the evidence.
+    """
+    return [
+        _is_evidence(bindparam("article_id"), change_id).label("linked"),
+        exists()
+        .where(
+            col(PolicyChangeEvidence.policy_change_id) == change_id,
+            col(PolicyChangeEvidence.article_id) > bindparam("article_id"),
+        )
+        .label("newer"),
+        exists()
+        .where(
+            col(Article.first_seen_at) > bindparam("first_seen"),
+            _is_evidence(col(Article.id), change_id),
+        )
+        .label("later"),
+        exists()
+        .where(
+            or_(
+                col(Article.cluster_key) == bindparam("story"),
+                and_(
+                    col(Article.id) == bindparam("story_id"),
+                    or_(col(Article.cluster_key).is_(None), col(Article.cluster_key) == ""),
+                ),
             ),
-        ),
-        _is_evidence(col(Article.id)),
-    )
-    .label("same_story"),
-)
+            _is_evidence(col(Article.id), change_id),
+        )
+        .label("same_story"),
+    ]
 
 
-def _evidence_state(session: Session, change_id: int, article: Article) -> _EvidenceState:
+def _state_params(article: Article) -> dict[str, Any]:
+    """The parameters of ``_state_columns`` for ``article``."""
     assert article.id is not None
     story = _story(article.id, article.cluster_key)
     # An article without a key is the story "a<id>": match that one too (-1 matches nothing).
     story_id = int(story[1:]) if story[:1] == "a" and story[1:].isdigit() else -1
-    linked, newer, later, same_story = session.exec(
-        _EVIDENCE_STATE,
-        params={
-            "change_id": change_id,
-            "article_id": article.id,
-            "first_seen": article.first_seen_at,
-            "story": story,
-            "story_id": story_id,
-        },
-    ).one()
-    return _EvidenceState(bool(linked), bool(newer), bool(later), bool(same_story))
+    return {
+        "article_id": article.id,
+        "first_seen": article.first_seen_at,
+        "story": story,
+        "story_id": story_id,
+    }
 
 
 def _credited_after_link(
-    change: PolicyChange,
+    corroboration: int,
     article: Article,
     outlets_before: list[str],
     state: _EvidenceState | None,
 ) -> int | None:
-    """How many outlets ``independent_outlets`` credits once ``article`` is evidence of
-    ``change``, when that follows from the stored count; None when it takes the full count.
+    """How many outlets ``independent_outlets`` credits a change counting ``corroboration``
+    once ``article`` is evidence of it, when that follows from the stored count; None when it
+    takes the full count.
 
     Under the rule, an article first seen after every evidence article of the change (ties:
     a higher id) cannot be the earliest of a story already there. So, given the count before:
@@ -379,15 +605,15 @@ def _credited_after_link(
         return 1
     if state.linked:
         own = _story(article.id, article.cluster_key) == _story(article.id, None)
-        return change.corroboration if own else None
+        return corroboration if own else None
     if state.later or state.newer:
         return None
     if state.same_story:
-        return change.corroboration
+        return corroboration
     if article.outlet not in outlets_before:
-        return change.corroboration + 1
-    if change.corroboration == len(outlets_before):
-        return change.corroboration
+        return corroboration + 1
+    if corroboration == len(outlets_before):
+        return corroboration
     return None
 
 

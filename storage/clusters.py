@@ -11,15 +11,16 @@ monitored article, the publication date of a backfilled one (a backfill sees ten
 articles "now", and a 2016 story is no reprint of a 2024 one).
 
 Cost: each process keeps, per database, an index of the articles in the windows it has been
-asked about (:class:`_StoryIndex`): for each one its shingles (a sorted array, 4 bytes each)
-and a ``SKETCH_BITS``-bit sketch of them. A new article's sketch is ANDed with each
-candidate's; only those whose popcount can still reach the threshold get the exact set
-comparison, and that bound is exact (see :func:`_possible`), so the decisions are those of
-comparing every pair. Per article that is one indexed query for rows other processes stored
-(usually returning only the previous article), one query per newly entered day of the window,
-and a C-speed pass over the window's sketches: independent of the archive's size and of how
-many articles a backfill has stored. Memory is at most about 3 KB per indexed article, and
-days the process has not used lately are evicted (``IDLE_CALLS``, ``MAX_INDEXED``).
+asked about (:class:`_StoryIndex`): for each one its shingles (an array, 4 bytes each) and a
+``SKETCH_BITS``-bit sketch of them (and the sketch folded to half the width). A new article's
+sketches are ANDed with each candidate's; only those whose popcount can still reach the
+threshold get the exact set comparison, and that bound is exact (see :func:`_possible`), so
+the decisions are those of comparing every pair. Per article that is one indexed query for
+rows other processes stored (usually returning only the previous article), one query per newly
+entered day of the window, and a C-speed pass over the window's sketches: independent of the
+archive's size and of how many articles a backfill has stored. Memory is at most about 3.5 KB
+per indexed article, and days the process has not used lately are evicted (``IDLE_CALLS``,
+``MAX_INDEXED``).
 
 A stored column would make loading a window cheaper (a ``story_at`` timestamp with an index
 would turn the two range queries into one, a stored sketch would save re-shingling texts when
@@ -28,6 +29,7 @@ a process starts); today everything is recomputed from the stored text.
 
 from __future__ import annotations
 
+import operator
 import re
 import threading
 import time
@@ -37,13 +39,16 @@ from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate, islice, repeat
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, not_, or_
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from classify.text import normalise
+from storage.db import table_of
 from storage.models import Article, ArticleRevision
 
 WINDOW = timedelta(days=14)
@@ -66,21 +71,36 @@ PENDING_MAX = 1_000
 SYNC_LOOKBACK = 100  # revision ids below the newest re-read when an index starts
 
 _WORD = re.compile(r"[^\W_]+")
+# In ASCII text _WORD matches runs of letters and digits: every other byte separates them.
+_ASCII_SEPARATORS = bytes(b if chr(b).isascii() and chr(b).isalnum() else 32 for b in range(256))
 _DAY = 86_400.0
 _SKETCH_SHIFT = 32 - (SKETCH_BITS.bit_length() - 1)
 assert 1 << (32 - _SKETCH_SHIFT) == SKETCH_BITS, "SKETCH_BITS must be a power of two"
 assert array("I").itemsize >= 4, "shingle hashes are 32-bit"
+_HALF_BITS = SKETCH_BITS // 2
+_HALF_MASK = (1 << _HALF_BITS) - 1
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def shingles(title: str, text: str) -> frozenset[int]:
-    """Hashed word shingles of an article (stable across processes: crc32, not ``hash``)."""
-    words = _WORD.findall(normalise(f"{title}\n{text}"))[:MAX_WORDS]
+    """Hashed word shingles of an article (stable across processes: crc32, not ``hash``).
+
+    A shingle's hash is the crc32 of its words joined by single spaces, UTF-8 encoded. Here
+    each is a slice of all the words joined once, so the work per shingle runs in C.
+    """
+    normalised = normalise(f"{title}\n{text}")
+    if normalised.isascii():  # the common case: what _WORD matches, found by C loops
+        words = normalised.encode().translate(_ASCII_SEPARATORS).split()[:MAX_WORDS]
+    else:
+        words = [word.encode() for word in _WORD.findall(normalised)[:MAX_WORDS]]
+    data = b" ".join(words)
     if len(words) < SHINGLE:
-        return frozenset({zlib.crc32(" ".join(words).encode())}) if words else frozenset()
-    return frozenset(
-        zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
-        for i in range(len(words) - SHINGLE + 1)
-    )
+        return frozenset({zlib.crc32(data)}) if words else frozenset()
+    # Shingle i starts where word i does and ends before the space ahead of word i + SHINGLE.
+    steps = list(map(operator.add, map(len, words), repeat(1)))
+    starts = accumulate(steps, initial=0)
+    ends = islice(accumulate(steps, initial=-1), SHINGLE, None)
+    return frozenset(map(zlib.crc32, map(data.__getitem__, map(slice, starts, ends))))
 
 
 def _tells_same_story(common: int, size_a: int, size_b: int) -> bool:
@@ -108,22 +128,34 @@ def new_cluster_key(article: Article) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Sketch:
-    """A shingle set as the index holds it: sorted hashes, and a bitmap of them."""
+    """A shingle set as the index holds it: its hashes (an array, 4 bytes each, not a set)
+    and bitmaps of them."""
 
     hashes: array[int]
     size: int  # len(hashes)
     bits: int  # bit (h * golden) >> shift set for each shingle h
     lost: int  # shingles sharing a bit with another one: size - popcount(bits)
+    half: int  # ``bits`` folded in two (bit i and bit i + SKETCH_BITS / 2 in one)
+    half_lost: int  # as ``lost``, for ``half``
 
     @classmethod
     def of(cls, items: frozenset[int]) -> _Sketch:
-        buf = bytearray(SKETCH_BITS // 8)
+        flags = bytearray(SKETCH_BITS)
         for h in items:
             # Fibonacci hashing: the top bits of the product mix all 32 bits of the crc.
-            i = ((h * 0x9E3779B1) & 0xFFFFFFFF) >> _SKETCH_SHIFT
-            buf[i >> 3] |= 1 << (i & 7)
-        bits = int.from_bytes(buf, "little")
-        return cls(array("I", sorted(items)), len(items), bits, len(items) - bits.bit_count())
+            flags[((h * 0x9E3779B1) & 0xFFFFFFFF) >> _SKETCH_SHIFT] = 1
+        # One ASCII digit per bit, the highest first: bit i of the number is flags[i].
+        bits = int(flags.translate(_DIGITS)[::-1], 2)
+        half = (bits | bits >> _HALF_BITS) & _HALF_MASK
+        size = len(items)
+        return cls(
+            array("I", items),
+            size,
+            bits,
+            size - bits.bit_count(),
+            half,
+            size - half.bit_count(),
+        )
 
     def tells_same_story(self, mine: frozenset[int]) -> bool:
         """:func:`same_story` of ``mine`` and these shingles (exact)."""
@@ -138,12 +170,26 @@ def _possible(mine: _Sketch, entries: Iterable[_Entry]) -> list[_Entry]:
     loses no more than the whole set), so ``popcount(a & b) + min(lost) >= |A ∩ B|``. Any
     pair :func:`same_story` accepts has ``|A ∩ B| >= 0.6 * min(|A|, |B|)`` (the short-text
     rule asks for more), hence no such pair is left out; the ``+ 1`` absorbs float rounding
-    in that rule. This runs over a whole window per article, hence the inlined arithmetic.
+    in that rule. The bound holds for any bitmap, so the folded ones (half the width, so about
+    half the cost, and a looser bound) go first, and the full ones judge what they let
+    through. This runs over a whole window per article, hence the inlined arithmetic.
     """
-    bits, lost, size = mine.bits, mine.lost, mine.size
-    return [
+    half, half_lost, size = mine.half, mine.half_lost, mine.size
+    first = [
         e
         for e in entries
+        if 5
+        * (
+            (half & (s := e.sketch).half).bit_count()
+            + (s.half_lost if s.half_lost < half_lost else half_lost)
+            + 1
+        )
+        >= 3 * (s.size if s.size < size else size)
+    ]
+    bits, lost = mine.bits, mine.lost
+    return [
+        e
+        for e in first
         if 5 * ((bits & (s := e.sketch).bits).bit_count() + (s.lost if s.lost < lost else lost) + 1)
         >= 3 * (s.size if s.size < size else size)
     ]
@@ -237,6 +283,12 @@ _SINCE = _CHANGES.where(col(ArticleRevision.id) >= bindparam("hwm")).order_by(
 )
 _PENDING = _CHANGES.where(col(ArticleRevision.id).in_(bindparam("ids", expanding=True)))
 _BY_ID = sa_select(*_ROW_COLUMNS).where(col(Article.id) == bindparam("id"))
+_ARTICLE = table_of(Article)
+_SET_KEY = (
+    _ARTICLE.update()
+    .where(_ARTICLE.c.id == bindparam("article_id"))
+    .values(cluster_key=bindparam("key"))
+)
 
 
 def _row(values: Any) -> _Row:
@@ -576,12 +628,15 @@ def assign_cluster(*, session: Session, article: Article) -> str:
             (e for e in _possible(sketch, window) if e.id != article.id), key=lambda e: e.order
         )
         key = _earliest_match(session, index, mine, story, candidates)
-    article.cluster_key = key or new_cluster_key(article)
+    key = key or new_cluster_key(article)
     session.add(article)
-    session.flush()
+    session.flush()  # whatever else is pending goes first, as when the key was flushed too
+    session.connection().execute(_SET_KEY, {"article_id": article.id, "key": key})
+    # Stored above: the session need not write it again.
+    set_committed_value(article, "cluster_key", key)
     if sketch is not None:
         index.put(_entry(article, story, sketch))
-    return article.cluster_key
+    return key
 
 
 def _entry(article: Article, story: float, sketch: _Sketch) -> _Entry:

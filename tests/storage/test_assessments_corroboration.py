@@ -409,15 +409,16 @@ def test_the_evidence_state_query_does_the_same_work_at_any_size(
     probe = store(session, 1, "dailynk", 1, story="own").article
     assert change.id is not None and probe.id is not None
 
-    def state_work() -> int:
+    def state_work() -> int:  # the open change, with its evidence state as regards the probe
         params = {
-            "change_id": change.id,
+            "baseline_version": change.baseline_version,
+            "dimension0": change.dimension,
             "article_id": probe.id,
             "first_seen": probe.first_seen_at,
             "story": probe.cluster_key,
             "story_id": probe.id,
         }
-        return _vm_steps(engine, assessments._EVIDENCE_STATE, params)
+        return _vm_steps(engine, assessments._open_changes_statement(1), params)
 
     def naive_work() -> int:  # what the full count does: every evidence row, joined
         stmt = (

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import random
+import re
+import zlib
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 import storage.clusters as clusters
+from classify.text import normalise
 from storage.articles import UpsertResult, upsert_article
 from storage.clusters import _Entry, _index_for, _possible, _Sketch, assign_cluster, same_story
 from storage.db import get_engine
@@ -59,6 +62,33 @@ def test_the_sketch_filter_drops_unrelated_texts() -> None:
     for _ in range(50):
         a, b = (frozenset(rng.sample(range(2**32), 596)) for _ in range(2))
         assert not _possible(_Sketch.of(a), [_entry(b)])
+
+
+def _shingles_as_defined(title: str, text: str) -> frozenset[int]:
+    """``shingles`` as its docstring defines it, one run of words at a time."""
+    words = re.findall(r"[^\W_]+", normalise(f"{title}\n{text}"))[: clusters.MAX_WORDS]
+    if len(words) < clusters.SHINGLE:
+        return frozenset({zlib.crc32(" ".join(words).encode())}) if words else frozenset()
+    return frozenset(
+        zlib.crc32(" ".join(words[i : i + clusters.SHINGLE]).encode())
+        for i in range(len(words) - clusters.SHINGLE + 1)
+    )
+
+
+# Letters, digits, separators, and what normalising folds or keeps: accents, a ligature,
+# typographic punctuation, a combining mark, CJK and Korean.
+_CHARACTERS = st.sampled_from(list("aZ09 _-.,\n\t'") + list("éÜñﬁ“”’—\u0301北朝鮮무역"))
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    title=st.text(_CHARACTERS, max_size=30),
+    text=st.text(_CHARACTERS, max_size=300),
+    words=st.integers(0, 700),
+)
+def test_shingles_hash_each_run_of_words(title: str, text: str, words: int) -> None:
+    text += " filler" * words  # past MAX_WORDS too
+    assert clusters.shingles(title, text) == _shingles_as_defined(title, text)
 
 
 def _backfilled(session: Session, day: int, text: str, published_day: float) -> UpsertResult:
