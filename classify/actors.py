@@ -13,6 +13,11 @@ from classify.lexicon import DPRK_ACTOR, DPRK_MENTION, FOREIGN_ACTOR, PREPOSITIO
 
 def mentions_dprk(normalised: str) -> bool:
     """True when the normalised text names North Korea, its leaders, media or places."""
+    # Most items name the country outright: a match where "north korea" first occurs settles
+    # it without trying every alternative at every position before it.
+    at = normalised.find("north korea")
+    if at >= 0 and DPRK_MENTION.match(normalised, at) is not None:
+        return True
     return DPRK_MENTION.search(normalised) is not None
 
 

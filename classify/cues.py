@@ -15,14 +15,15 @@ weighted:
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
-from functools import cached_property
 
 from classify.actors import foreign_led
 from classify.baseline import Dimension, WatchTopic
-from classify.gate import GatedPattern
+from classify.gate import GatedPattern, stem_keys
 from classify.lexicon import (
     CESSATION_BEFORE,
+    FOREIGN_ACTOR,
     GENERIC_LOOSENING,
     GENERIC_REAFFIRMATION,
     GENERIC_TIGHTENING,
@@ -31,6 +32,8 @@ from classify.lexicon import (
     PERSISTENCE,
     RESTATEMENT,
 )
+from classify.prefix_index import PrefixIndex, TextView
+from classify.prefixes import Prefixes, WordCheck, required_prefixes, required_words
 from classify.types import Direction
 
 SPECIFIC_WEIGHT = 1.0
@@ -40,15 +43,8 @@ SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
 _NEGATION_WINDOW = 40  # characters before a cue searched for "not", "cannot"...
 
-
-@dataclass(frozen=True)
-class Hit:
-    """One cue found in a clause, resolved to the direction it supports."""
-
-    dimension: str
-    direction: Direction
-    weight: float
-    cue: str
+# One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
+Hit = tuple[str, Direction, float, str]
 
 
 @dataclass(frozen=True)
@@ -79,27 +75,343 @@ class CompiledDimension:
         return [*self.topic, *self.loosening, *self.tightening, *self.reaffirmation]
 
 
-class _ClauseContext:
-    """Clause-wide facts, each computed only if a cue needs it."""
+# Owners in the ``PrefixIndex``: cue n is 2n under its stems and 2n + 1 under its required
+# prefixes (once read, see ``_Cue``), so which kind of place the index reports is known and
+# the cues still sort in order; language-level pattern k is 2 * (number of cues) + k.
 
-    def __init__(self, clause: str) -> None:
-        self.clause = clause
+_KINDS = (
+    ("topic", None),
+    ("loosening", Direction.LOOSENING),
+    ("tightening", Direction.TIGHTENING),
+    ("reaffirmation", Direction.REAFFIRMATION),
+)
 
-    @cached_property
+# Language-level patterns searched clause by clause, gated like the cues: their numbers in
+# the ``PrefixIndex`` follow the cues'.
+_LEXICON = (
+    FOREIGN_ACTOR,
+    GENERIC_LOOSENING,
+    GENERIC_TIGHTENING,
+    GENERIC_REAFFIRMATION,
+    HEDGE,
+    PERSISTENCE,
+    RESTATEMENT,
+)
+_FOREIGN, _LOOSENING, _TIGHTENING, _REAFFIRMATION, _HEDGE, _PERSISTENCE, _RESTATEMENT = range(7)
+_GENERIC = (
+    (Direction.LOOSENING, _LOOSENING),
+    (Direction.TIGHTENING, _TIGHTENING),
+    (Direction.REAFFIRMATION, _REAFFIRMATION),
+)
+
+
+# Places (in one item) a cue must have before it is read: with fewer, trying the pattern
+# costs less than reading it, which a short-lived process would pay for hundreds of cues.
+_READ_AT = 3
+
+
+class _Cue:
+    """One cue pattern and how to find its matches in a text.
+
+    The classifier's matches are ``GatedPattern.finditer``'s with the stems
+    ``StemIndex.present`` reports: ``pattern.match`` tried, left to right and without
+    overlap, where a present stem occurs. Trying it only at those of the places where one of
+    its required prefixes (``classify.prefixes``) also occurs finds the same matches, since
+    every match starts with one. The ``PrefixIndex`` reports places under the cue's stems at
+    first and, once the cue has been read, under its required prefixes, which are rarer;
+    ``_cue_matches`` keeps the places where both occur whichever it was.
+    """
+
+    __slots__ = (
+        "dimension",
+        "direction",
+        "found",
+        "gated",
+        "keys",
+        "match",
+        "prefixes",
+        "stems",
+        "words",
+    )
+
+    def __init__(self, dimension: str, direction: Direction | None, gated: GatedPattern) -> None:
+        self.dimension = dimension
+        self.direction = direction
+        self.gated = gated
+        self.match = gated.pattern.match
+        # Read the first time the cue could match an item (``read``): reading a few hundred
+        # patterns costs more than the rest of compiling them, and a process may need few.
+        self.found: Prefixes | None = None
+        self.prefixes: tuple[str, ...] | None = None  # () when none can be told
+        self.words: tuple[WordCheck, ...] = ()  # words a text must have (``required_words``)
+        # The stems a place is checked for: () when every required prefix starts with one.
+        self.stems = tuple(sorted(gated.stems or ()))
+        # For a cue the index does not cover: its stems with StemIndex's keys.
+        self.keys: tuple[tuple[str, str | None], ...] = ()
+
+    def read(self) -> tuple[str, ...]:
+        """The cue's required prefixes, read once (() when none can be told)."""
+        if self.prefixes is None:
+            pattern = self.gated.pattern
+            found = required_prefixes(pattern.pattern, pattern.flags)
+            self.words = required_words(pattern.pattern, pattern.flags)
+            self.found = found
+            self.prefixes = () if found is None else found.strings
+            if self.prefixes and all(p.startswith(self.stems) for p in self.prefixes):
+                self.stems = ()
+        return self.prefixes
+
+
+def _present(stem: str, key: str | None, view: TextView) -> bool:
+    """``StemIndex.present``'s verdict on one stem: a keyed stem needs a word of the text to
+    start with its key; every stem must occur in the text."""
+    if key is not None:
+        if len(key) >= 4:
+            if key not in view.keys:
+                return False
+        elif not any(word.startswith(key) for word in view.words):
+            return False
+    return stem in view.text
+
+
+# Syntax where ``GatedPattern.anchored`` might not see the alternatives ``re`` does (a class
+# opening with "]", a comment, inline flags): whether every alternative starts at \b is unsure.
+_UNCLEAR = re.compile(r"\[\^?\]|\(\?[#a-zA-Z]")
+
+
+class CueMatcher:
+    """All cues of a baseline, compiled once; ``scan`` finds their hits clause by clause.
+
+    An item's clauses are joined and every cue is matched over them once. A ``PrefixIndex``
+    over all cues (and the language-level patterns of ``_LEXICON``) says where each may
+    match, so that a cue none of whose strings is in the item costs nothing; the places are
+    narrowed in ``_cue_matches`` and tried with ``re.Pattern.match``.
+    """
+
+    def __init__(self, dims: tuple[CompiledDimension, ...]) -> None:
+        cues = [
+            _Cue(dim.id, direction, gated)
+            for dim in dims
+            for kind, direction in _KINDS
+            for gated in getattr(dim, kind)
+        ]
+        owners: list[tuple[int, Prefixes | None]] = []
+        unclear: list[_Cue] = []
+        unindexed: list[int] = []
+        for number, cue in enumerate(cues):
+            source = cue.gated.pattern.pattern
+            if cue.gated.stems is None:
+                # Scanned in full where a required prefix occurs (everywhere if none is known).
+                cue.read()
+                owners.append((2 * number, cue.found))
+                if cue.found is None:
+                    unindexed.append(2 * number)
+            elif cue.gated.anchored and _UNCLEAR.search(source):
+                unclear.append(cue)
+                unindexed.append(2 * number)
+            else:
+                # A stem of an anchored pattern that starts with a letter or digit only
+                # leads to a match at the start of a word: the index can check words for it.
+                owners.append((2 * number, Prefixes(cue.stems, cue.gated.anchored)))
+        self._lexicon_base = 2 * len(cues)
+        lexicon = [required_prefixes(p.pattern, p.flags) for p in _LEXICON]
+        owners.extend((self._lexicon_base + n, found) for n, found in enumerate(lexicon))
+        self._cues = tuple(cues)
+        self._index = PrefixIndex(owners)
+        self._unindexed = tuple(unindexed)
+        self._lexicon_gated = tuple(found is not None for found in lexicon)
+        if unclear:
+            keys = stem_keys([c.gated for c in cues])
+            for cue in unclear:
+                cue.keys = tuple((stem, keys[stem]) for stem in cue.stems)
+
+    def scan(self, clauses: list[tuple[str, bool]]) -> list[list[Hit]]:
+        """Hits per clause for normalised ``(clause, subordinate)`` pairs.
+
+        Every pattern runs over all clauses joined by newlines (cues never span a newline in
+        practice, and a match is credited to the clause where it starts).
+        """
+        whole = "\n".join(c for c, _ in clauses)
+        starts, pos = [], 0
+        for clause, _ in clauses:
+            starts.append(pos)
+            pos += len(clause) + 1
+        view = TextView(whole)
+        occurs = self._index.find(view)
+        base = self._lexicon_base
+        found: list[dict[str, tuple[list[bool], list[tuple[Direction, str, int]]]]] = [
+            {} for _ in clauses
+        ]
+        read: list[tuple[int, Prefixes | None]] = []
+        for owner in sorted([*(n for n in occurs if n < base), *self._unindexed]):
+            number = owner >> 1
+            cue = self._cues[number]
+            unread = cue.prefixes is None
+            matches = _cue_matches(cue, whole, view, occurs.get(owner), owner & 1 == 1)
+            if unread and cue.found is not None and owner in occurs:  # read just now: from
+                read += [(owner, None), (owner | 1, cue.found)]  # the next item, its prefixes
+            for at, text in matches:
+                i = bisect.bisect_right(starts, at) - 1
+                topic, directional = found[i].setdefault(cue.dimension, ([False], []))
+                if cue.direction is None:
+                    topic[0] = True
+                else:
+                    directional.append((cue.direction, text, at - starts[i]))
+        if read:
+            self._index.replace(read)
+        lexicon = _Lexicon(occurs, base, self._lexicon_gated, starts)
+        hits: list[list[Hit]] = []
+        for i, ((clause, subordinate), per_dim) in enumerate(zip(clauses, found, strict=True)):
+            if per_dim:
+                hits.append(_clause_hits(_Clause(clause, i, lexicon), subordinate, per_dim))
+            else:
+                hits.append([])
+        return hits
+
+
+def _cue_matches(
+    cue: _Cue, whole: str, view: TextView, occurs: list[list[int]] | None, by_prefixes: bool
+) -> list[tuple[int, str]]:
+    """``GatedPattern.finditer``'s matches of one cue in ``whole``, given the places the
+    index found for it (None when it is not indexed), under its required prefixes or not.
+    A cue not read yet (see ``_Cue``) is read if it has places enough for that to pay."""
+    words = view.words
+    for needed, starting in cue.words:
+        if needed.isdisjoint(words) and starting.isdisjoint(view.key_set):
+            return []  # a word every match has is missing
+    if cue.gated.stems is None:
+        # No stems: the pattern scans the text (when a prefix of it occurs, if it has any).
+        return [(m.start(), m.group(0)) for m in cue.gated.pattern.finditer(whole)]
+    if occurs is None:  # not indexed: the stems' occurrences, as StemIndex gates them
+        positions: list[int] = []
+        for stem, key in cue.keys:
+            if _present(stem, key, view):
+                at = whole.find(stem)
+                while at >= 0:
+                    positions.append(at)
+                    at = whole.find(stem, at + 1)
+        positions = sorted(set(positions))
+    else:
+        positions = occurs[0] if len(occurs) == 1 else sorted({p for ps in occurs for p in ps})
+    prefixes = cue.prefixes
+    if prefixes is None:
+        if len(positions) < _READ_AT:
+            prefixes = ()
+        else:
+            prefixes = cue.read()
+            for needed, starting in cue.words:
+                if needed.isdisjoint(words) and starting.isdisjoint(view.key_set):
+                    return []
+    # Only where both a required prefix and a stem occur, whichever the index went by.
+    if prefixes and not by_prefixes:
+        positions = [p for p in positions if whole.startswith(prefixes, p)]
+    if cue.stems:
+        positions = [p for p in positions if whole.startswith(cue.stems, p)]
+    matches: list[tuple[int, str]] = []
+    last_end = -1
+    match = cue.match
+    for at in positions:
+        if at < last_end:
+            continue
+        m = match(whole, at)
+        if m is not None:
+            matches.append((at, m.group(0)))
+            last_end = max(m.end(), at + 1)
+    return matches
+
+
+class _Lexicon:
+    """Per item: where each language-level pattern may match, clause by clause, from the
+    prefix index."""
+
+    __slots__ = ("_base", "_by_clause", "_gated", "_occurs", "_starts")
+
+    def __init__(
+        self,
+        occurs: dict[int, list[list[int]]],
+        base: int,
+        gated: tuple[bool, ...],
+        starts: list[int],
+    ) -> None:
+        self._occurs = occurs
+        self._base = base
+        self._gated = gated
+        self._starts = starts
+        self._by_clause: dict[int, dict[int, list[int]] | None] = {}
+
+    def places(self, which: int) -> dict[int, list[int]] | None:
+        """Per clause (by index), the ascending positions in it where a match of pattern
+        ``which`` may start; None when the pattern is not gated (search it everywhere)."""
+        if which in self._by_clause:
+            return self._by_clause[which]
+        found: dict[int, list[int]] | None = None
+        if self._gated[which]:
+            found = {}
+            lists = self._occurs.get(self._base + which, [])
+            positions = lists[0] if len(lists) == 1 else sorted({p for ps in lists for p in ps})
+            starts = self._starts
+            for at in positions:
+                i = bisect.bisect_right(starts, at) - 1
+                if i in found:
+                    found[i].append(at - starts[i])
+                else:
+                    found[i] = [at - starts[i]]
+        self._by_clause[which] = found
+        return found
+
+
+class _Clause:
+    """One clause and its clause-wide facts, each computed only if a cue needs it."""
+
+    __slots__ = ("_facts", "_generic", "index", "lexicon", "text")
+
+    def __init__(self, text: str, index: int, lexicon: _Lexicon) -> None:
+        self.text = text
+        self.index = index
+        self.lexicon = lexicon
+        self._facts: dict[int, bool] = {}
+        self._generic: dict[int, tuple[Direction, float, str] | None] = {}
+
+    def search(self, which: int) -> re.Match[str] | None:
+        """``_LEXICON[which].search(self.text)``, tried only where the pattern may match."""
+        pattern = _LEXICON[which]
+        places = self.lexicon.places(which)
+        if places is None:
+            return pattern.search(self.text)
+        for at in places.get(self.index, ()):
+            m = pattern.match(self.text, at)
+            if m is not None:
+                return m
+        return None
+
+    def fact(self, which: int) -> bool:
+        """Whether the clause has a match of ``_LEXICON[which]``."""
+        known = self._facts.get(which)
+        if known is None:
+            known = self._facts[which] = self.search(which) is not None
+        return known
+
+    def may_match(self, which: int) -> bool:
+        """False only when ``_LEXICON[which]`` cannot match in the clause."""
+        places = self.lexicon.places(which)
+        return places is None or self.index in places
+
+    @property
     def directional_ok(self) -> bool:
-        return not foreign_led(self.clause)
+        """False when a foreign authority acts in the clause and no North Korean actor does."""
+        led = self._facts.get(_FOREIGN)
+        if led is None:
+            led = self._facts[_FOREIGN] = self.may_match(_FOREIGN) and foreign_led(self.text)
+        return not led
 
-    @cached_property
-    def persistent(self) -> bool:
-        return PERSISTENCE.search(self.clause) is not None
-
-    @cached_property
-    def restated(self) -> bool:
-        return RESTATEMENT.search(self.clause) is not None
-
-    @cached_property
-    def hedged(self) -> bool:
-        return HEDGE.search(self.clause) is not None
+    def generic(self, direction: Direction, which: int) -> tuple[Direction, float, str] | None:
+        """The first generic cue of ``direction`` in the clause, resolved."""
+        if which not in self._generic:
+            m = self.search(which)
+            self._generic[which] = (
+                None if m is None else _resolve(direction, self, m.group(0), m.start())
+            )
+        return self._generic[which]
 
 
 def _negated(clause: str, start: int) -> bool:
@@ -113,94 +425,40 @@ def _ceased(clause: str, start: int) -> bool:
 
 
 def _resolve(
-    direction: Direction, clause: str, text: str, start: int, ctx: _ClauseContext
+    direction: Direction, clause: _Clause, text: str, start: int
 ) -> tuple[Direction, float, str] | None:
     """Apply negation and persistence to one directional match starting at ``start``."""
     cue = text.strip()
     if direction is Direction.REAFFIRMATION:
         return direction, 1.0, cue
-    if direction is Direction.TIGHTENING and _ceased(clause, start):
+    if direction is Direction.TIGHTENING and _ceased(clause.text, start):
         # "stopped confiscating flour", "lifted the ban on": the restriction ends.
         return Direction.LOOSENING, 1.0, f"ended {cue}"
-    if _negated(clause, start):
+    if _negated(clause.text, start):
         if direction is Direction.LOOSENING:
             # "still cannot trade independently" restates the restriction outright.
-            weight = 1.0 if ctx.persistent else NEGATED_LOOSENING_WEIGHT
+            weight = 1.0 if clause.fact(_PERSISTENCE) else NEGATED_LOOSENING_WEIGHT
             return Direction.REAFFIRMATION, weight, f"not {cue}"
         return None
-    if direction is Direction.TIGHTENING and ctx.persistent:
+    if direction is Direction.TIGHTENING and clause.fact(_PERSISTENCE):
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
-    if direction is Direction.TIGHTENING and ctx.restated:
+    if direction is Direction.TIGHTENING and clause.fact(_RESTATEMENT):
         return Direction.REAFFIRMATION, 1.0, f"restated {cue}"
     return direction, 1.0, cue
 
 
-_GENERIC = (
-    (Direction.LOOSENING, GENERIC_LOOSENING),
-    (Direction.TIGHTENING, GENERIC_TIGHTENING),
-    (Direction.REAFFIRMATION, GENERIC_REAFFIRMATION),
-)
-
-
-_KINDS = (
-    ("topic", None),
-    ("loosening", Direction.LOOSENING),
-    ("tightening", Direction.TIGHTENING),
-    ("reaffirmation", Direction.REAFFIRMATION),
-)
-# What one scan found in one clause: per dimension, its topic flag and directional matches.
-_Found = dict[str, tuple[list[bool], list[tuple[Direction, str, int]]]]
-
-
-def _clause_index(starts: list[int], position: int) -> int:
-    return bisect.bisect_right(starts, position) - 1
-
-
-def scan(
-    dims: tuple[CompiledDimension, ...],
-    clauses: list[tuple[str, bool]],
-    present: frozenset[str],
-) -> list[list[Hit]]:
-    """Hits per clause for normalised ``(clause, subordinate)`` pairs.
-
-    Every pattern runs once over all clauses joined by newlines (cues never span a newline
-    in practice, and a match is credited to the clause where it starts); a pattern whose
-    stems are absent from ``present`` does not run at all.
-    """
-    whole = "\n".join(c for c, _ in clauses)
-    starts, pos = [], 0
-    for clause, _ in clauses:
-        starts.append(pos)
-        pos += len(clause) + 1
-    found: list[_Found] = [{} for _ in clauses]
-    positions: dict[str, list[int]] = {}  # stem -> where it occurs, shared by all patterns
-    for dim in dims:
-        for kind, direction in _KINDS:
-            for gated in getattr(dim, kind):
-                if not gated.may_match(present):
-                    continue
-                for at, text in gated.finditer(whole, present, positions):
-                    i = _clause_index(starts, at)
-                    topic, directional = found[i].setdefault(dim.id, ([False], []))
-                    if direction is None:
-                        topic[0] = True
-                    else:
-                        directional.append((direction, text, at - starts[i]))
-    hits: list[list[Hit]] = []
-    for (clause, subordinate), per_dim in zip(clauses, found, strict=True):
-        hits.append(_clause_hits(clause, subordinate, per_dim) if per_dim else [])
-    return hits
-
-
-def _clause_hits(clause: str, subordinate: bool, per_dim: _Found) -> list[Hit]:
-    ctx = _ClauseContext(clause)
-    if not ctx.directional_ok:
+def _clause_hits(
+    clause: _Clause,
+    subordinate: bool,
+    per_dim: dict[str, tuple[list[bool], list[tuple[Direction, str, int]]]],
+) -> list[Hit]:
+    if not clause.directional_ok:
         return []
-    raw: list[tuple[str, Direction, float, str]] = []
+    raw: list[Hit] = []
     for dim_id, (topic, directional) in per_dim.items():
         seen_directions: set[Direction] = set()
         for direction, text, start in directional:
-            resolved = _resolve(direction, clause, text, start, ctx)
+            resolved = _resolve(direction, clause, text, start)
             if resolved is None:
                 continue
             final, weight, cue = resolved
@@ -208,11 +466,8 @@ def _clause_hits(clause: str, subordinate: bool, per_dim: _Found) -> list[Hit]:
             seen_directions.add(final)
         if not topic[0]:
             continue
-        for direction, generic in _GENERIC:
-            gmatch = generic.search(clause)
-            if gmatch is None:
-                continue
-            resolved = _resolve(direction, clause, gmatch.group(0), gmatch.start(), ctx)
+        for direction, which in _GENERIC:
+            resolved = clause.generic(direction, which)
             if resolved is None or resolved[0] in seen_directions:
                 continue  # a specific cue already speaks for this direction here
             final, weight, cue = resolved
@@ -220,6 +475,6 @@ def _clause_hits(clause: str, subordinate: bool, per_dim: _Found) -> list[Hit]:
     if not raw:
         return []
     factor = SUBORDINATE_FACTOR if subordinate else 1.0
-    if ctx.hedged:
+    if clause.fact(_HEDGE):
         factor *= HEDGE_FACTOR
-    return [Hit(d, direction, w * factor, cue) for d, direction, w, cue in raw]
+    return [(d, direction, w * factor, cue) for d, direction, w, cue in raw]

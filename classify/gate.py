@@ -1,9 +1,12 @@
-"""Cheap pre-checks that let the classifier skip regular expressions that cannot match.
+"""Stems: the literal words a cue's matches start with, and which matches the classifier finds.
 
 Python's ``re`` scans text slowly for patterns without a literal prefix (``\\b(...)``), and
 the baseline holds a few hundred of them. Most cues begin with a word or one of a few words;
-``literal_stems`` extracts those, and a pattern is only run on an item whose text contains
-one of its stems (a fast substring test). Patterns whose start is not literal always run.
+``literal_stems`` extracts those. ``GatedPattern.finditer``, given the stems
+``StemIndex.present`` finds in a text, defines the matches the classifier works with: the
+pattern tried, left to right and without overlap, where a present stem occurs (a pattern
+without stems scans the whole text). ``classify.cues`` finds the same matches with less work
+(see ``classify.prefix_index`` and ``classify.prefixes``); the tests compare it with these.
 """
 
 from __future__ import annotations
@@ -13,71 +16,92 @@ from collections.abc import Iterator
 
 _MIN_STEM = 2
 _LITERAL = re.compile(r"[a-z0-9 '\-,.]*")
+_ESCAPE = re.compile(r"\\.")
 
 
-def _structural(pattern: str) -> Iterator[tuple[int, str, int]]:
-    """``(index, char, depth)`` for each character outside escapes and character classes;
-    ``depth`` is the group nesting just after the character (a ``(`` counts itself)."""
-    depth, i, in_class = 0, 0, False
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
+# Escapes and character classes are skipped whole: a class ends at its first unescaped
+# ``]``, and a backslash takes the next character with it.
+_STRUCTURE = re.compile(r"\\[\s\S]?|\[(?:\\[\s\S]?|[^\]\\])*\]?|([()|])")
+
+# The ``(``, ``)`` and ``|`` of a pattern outside escapes and classes, with their indexes.
+_Marks = list[tuple[int, str]]
+
+
+def _marks(pattern: str) -> _Marks:
+    return [(m.start(), ch) for m in _STRUCTURE.finditer(pattern) if (ch := m.group(1))]
+
+
+def _split_top(pattern: str, marks: _Marks, start: int, end: int) -> list[tuple[int, int]]:
+    """``pattern[start:end]`` split at ``|`` characters outside groups, classes and escapes,
+    as index ranges (``start`` must not be inside an escape or class)."""
+    parts, depth = [], 0
+    for i, ch in marks:
+        if i < start or i >= end:
             continue
-        if in_class:
-            in_class = ch != "]"
-        elif ch == "[":
-            in_class = True
-        else:
-            if ch == "(":
-                depth += 1
-            elif ch == ")":
-                depth -= 1
-            yield i, ch, depth
-        i += 1
-
-
-def _split_top(pattern: str) -> list[str]:
-    """Split at ``|`` characters outside groups, classes and escapes."""
-    parts, start = [], 0
-    for i, ch, depth in _structural(pattern):
-        if ch == "|" and depth == 0:
-            parts.append(pattern[start:i])
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0:
+            parts.append((start, i))
             start = i + 1
-    parts.append(pattern[start:])
+    parts.append((start, end))
     return parts
 
 
-def _group_end(pattern: str) -> int:
-    """Index of the ``)`` closing the group that opens at index 0, or -1."""
-    for i, ch, depth in _structural(pattern):
-        if ch == ")" and depth == 0:
-            return i
+def _group_end(marks: _Marks, start: int, end: int) -> int:
+    """Index of the ``)`` closing the group that opens at ``start``, before ``end``, or -1."""
+    depth = 0
+    for i, ch in marks:
+        if i < start or i >= end:
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
     return -1
 
 
 def literal_stems(pattern: str) -> frozenset[str] | None:
     """Substrings one of which any match must contain, or None when none can be derived."""
-    alternatives = _split_top(pattern)
+    return _stems(pattern, _marks(pattern), 0, len(pattern))
+
+
+def _anchored(pattern: str, marks: _Marks) -> bool:
+    """True when every top-level alternative starts with ``\\b``: matches begin a word."""
+    parts = _split_top(pattern, marks, 0, len(pattern))
+    return all(pattern.startswith(r"\b", start, end) for start, end in parts)
+
+
+def _stems(pattern: str, marks: _Marks, start: int, end: int) -> frozenset[str] | None:
+    """``literal_stems`` of ``pattern[start:end]``."""
+    alternatives = _split_top(pattern, marks, start, end)
     if len(alternatives) > 1:
         found: set[str] = set()
-        for alt in alternatives:
-            stems = literal_stems(alt)
+        for alt_start, alt_end in alternatives:
+            stems = _stems(pattern, marks, alt_start, alt_end)
             if stems is None:
                 return None
             found |= stems
         return frozenset(found)
-    body = pattern.removeprefix(r"\b")
-    if body.startswith("("):
-        end = _group_end(body)
-        if end < 0 or (body.startswith("(?") and not body.startswith("(?:")):
+    if pattern.startswith(r"\b", start, end):
+        start += 2
+    if pattern.startswith("(", start, end):
+        close = _group_end(marks, start, end)
+        if close < 0 or (
+            pattern.startswith("(?", start, end) and not pattern.startswith("(?:", start, end)
+        ):
             return None
-        if body[end + 1 : end + 2] in {"?", "*", "{"}:
+        if pattern[close + 1 : min(close + 2, end)] in {"?", "*", "{"}:
             return None  # the group is optional: its words are not required
-        return literal_stems(body[3:end] if body.startswith("(?:") else body[1:end])
-    literal = _LITERAL.match(body)
+        inner = start + 3 if pattern.startswith("(?:", start, end) else start + 1
+        return _stems(pattern, marks, inner, close)
+    literal = _LITERAL.match(pattern, start, end)
     stem = literal.group(0) if literal else ""
-    if body[len(stem) : len(stem) + 1] in {"?", "*", "{"}:
+    after = start + len(stem)
+    if pattern[after : min(after + 1, end)] in {"?", "*", "{"}:
         stem = stem[:-1]  # the last character is optional
     stem = stem.strip()
     return frozenset({stem}) if len(stem) >= _MIN_STEM else None
@@ -86,15 +110,21 @@ def literal_stems(pattern: str) -> frozenset[str] | None:
 class GatedPattern:
     """A compiled pattern with the stems that gate it."""
 
-    __slots__ = ("pattern", "stems")
+    __slots__ = ("anchored", "pattern", "stems")
 
     def __init__(self, source: str) -> None:
         # Matching runs on lower-cased text; only a cue written with capitals needs IGNORECASE,
         # which makes ``re`` several times slower.
-        unescaped = re.sub(r"\\.", "", source)
-        flags = re.IGNORECASE if any(c.isupper() for c in unescaped) else 0
+        unescaped = _ESCAPE.sub("", source)
+        if unescaped.isascii():  # then lower() changes exactly the capitals
+            upper = unescaped.lower() != unescaped
+        else:
+            upper = any(c.isupper() for c in unescaped)
+        flags = re.IGNORECASE if upper else 0
         self.pattern = re.compile(source, flags)
-        self.stems = None if flags else literal_stems(source)
+        marks = _marks(source)
+        self.stems = None if flags else _stems(source, marks, 0, len(source))
+        self.anchored = _anchored(source, marks)
 
     def finditer(
         self,
@@ -139,13 +169,28 @@ class GatedPattern:
         return self.stems is None or not self.stems.isdisjoint(present)
 
 
-_PREFIX = 4
-_WORD = re.compile(r"[a-z0-9]+")
+KEY_LENGTH = 4  # a stem is keyed on up to this many first characters of its first word
+WORD = re.compile(r"[a-z0-9]+")  # what StemIndex calls a word
+WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
 
 
-def _anchored(source: str) -> bool:
-    """True when every top-level alternative starts with ``\\b``: matches begin a word."""
-    return all(alt.startswith(r"\b") for alt in _split_top(source))
+def stem_keys(patterns: list[GatedPattern]) -> dict[str, str | None]:
+    """Per stem of ``patterns``, the word prefix ``StemIndex`` keys it on; None for a stem
+    it tests with ``in`` alone (one of an unanchored pattern, or starting with punctuation).
+    """
+    anchored: set[str] = set()
+    loose: set[str] = set()
+    for pattern in patterns:
+        stems = pattern.stems or frozenset()
+        if pattern.anchored:
+            anchored |= stems
+        else:
+            loose |= stems
+    keys: dict[str, str | None] = dict.fromkeys(loose)
+    for stem in anchored - loose:
+        lead = WORD.match(stem)
+        keys[stem] = lead.group(0)[:KEY_LENGTH] if lead else None
+    return keys
 
 
 class StemIndex:
@@ -158,30 +203,16 @@ class StemIndex:
     """
 
     def __init__(self, patterns: list[GatedPattern]) -> None:
-        anchored: set[str] = set()
-        loose: set[str] = set()
-        for pattern in patterns:
-            stems = pattern.stems or frozenset()
-            if _anchored(pattern.pattern.pattern):
-                anchored |= stems
-            else:
-                loose |= stems
-        keyed: list[tuple[str, str]] = []
-        for stem in sorted(anchored - loose):
-            lead = _WORD.match(stem)
-            if lead is None:
-                loose.add(stem)  # starts with punctuation: no word prefix to key on
-            else:
-                keyed.append((stem, lead.group(0)[:_PREFIX]))
-        self._stems = tuple(sorted(anchored | loose))
-        self._keyed = tuple(keyed)
-        self._loose = tuple(sorted(loose))
+        keys = stem_keys(patterns)
+        self._stems = tuple(sorted(keys))
+        self._keyed = tuple(sorted((s, k) for s, k in keys.items() if k is not None))
+        self._loose = tuple(sorted(s for s, k in keys.items() if k is None))
 
     def present(self, text: str) -> frozenset[str]:
         """The stems that occur in ``text``."""
-        words = set(_WORD.findall(text))
+        words = set(WORD.findall(text))
         prefixes = set(words)
-        for size in range(1, _PREFIX + 1):
+        for size in range(1, KEY_LENGTH + 1):
             prefixes.update({w[:size] for w in words})
         found = [s for s, key in self._keyed if key in prefixes]
         return frozenset(

@@ -9,12 +9,10 @@ direction; the item's direction is the direction with the largest total across d
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 
 from classify.actors import mentions_dprk
 from classify.baseline import Baseline, Dimension, Trend, WatchTopic
-from classify.cues import CompiledDimension, Hit, scan
-from classify.gate import StemIndex
+from classify.cues import CompiledDimension, CueMatcher
 from classify.text import normalise, split_clauses, split_sentences
 from classify.types import (
     Assessment,
@@ -77,10 +75,14 @@ class RuleClassifier:
         # Watch topics are scanned like dimensions; having no baseline trend, they yield NEW.
         topics: list[Dimension | WatchTopic] = [*baseline.dimensions, *baseline.watch_topics]
         self._dims = tuple(CompiledDimension.from_dimension(d) for d in topics)
-        self._stems = StemIndex([p for d in self._dims for p in d.patterns])
+        self._matcher = CueMatcher(self._dims)
+        # ``Baseline.dimension`` searches the list; ids are unique (the baseline checks).
+        self._dimension = {d.id: d for d in baseline.dimensions}
 
-    def _hits(self, item: ClassifierInput) -> list[tuple[str, Hit]]:
-        sentences = [(item.title.strip(), TITLE_FACTOR)] if item.title.strip() else []
+    def _hits(self, item: ClassifierInput) -> list[tuple[str, str, Direction, float, str]]:
+        """``(sentence, dimension, direction, weight, cue)`` for every hit, in text order."""
+        title = item.title.strip()
+        sentences = [(title, TITLE_FACTOR)] if title else []
         sentences += [(s, 1.0) for s in split_sentences(item.text)]
         owners: list[tuple[str, float]] = []
         clauses: list[tuple[str, bool]] = []
@@ -88,14 +90,10 @@ class RuleClassifier:
             for clause in split_clauses(normalise(sentence)):
                 owners.append((sentence, factor))
                 clauses.append(clause)
-        present = self._stems.present("\n".join(c for c, _ in clauses))
-        found: list[tuple[str, Hit]] = []
-        for (sentence, factor), hits in zip(
-            owners, scan(self._dims, clauses, present), strict=True
-        ):
-            for hit in hits:
-                scaled = Hit(hit.dimension, hit.direction, hit.weight * factor, hit.cue)
-                found.append((sentence, scaled))
+        found: list[tuple[str, str, Direction, float, str]] = []
+        for (sentence, factor), hits in zip(owners, self._matcher.scan(clauses), strict=True):
+            for dimension, direction, weight, cue in hits:
+                found.append((sentence, dimension, direction, weight * factor, cue))
         return found
 
     def _unrelated(self, confidence: float) -> Assessment:
@@ -113,28 +111,31 @@ class RuleClassifier:
         if not mentions_dprk(normalise(f"{item.title}\n{item.text}")):
             return self._unrelated(0.95)
         found = self._hits(item)
-        total = sum(h.weight for _, h in found)
+        total = sum(weight for _, _, _, weight, _ in found)
         if total < RELEVANCE_MIN:
             return self._unrelated(0.6 + 0.35 * (1 - total / RELEVANCE_MIN))
 
-        scores: dict[str, dict[Direction, float]] = defaultdict(lambda: defaultdict(float))
-        evidence: dict[tuple[str, Direction], dict[str, list[str]]] = defaultdict(dict)
-        for sentence, hit in found:
-            scores[hit.dimension][hit.direction] += hit.weight
-            cues = evidence[(hit.dimension, hit.direction)].setdefault(sentence, [])
-            if hit.cue not in cues:
-                cues.append(hit.cue)
+        scores: dict[str, dict[Direction, float]] = {}
+        evidence: dict[tuple[str, Direction], dict[str, list[str]]] = {}
+        for sentence, dimension, hit_direction, weight, cue in found:
+            by_direction = scores.get(dimension)
+            if by_direction is None:
+                by_direction = scores[dimension] = {}
+            by_direction[hit_direction] = by_direction.get(hit_direction, 0.0) + weight
+            cues = evidence.setdefault((dimension, hit_direction), {}).setdefault(sentence, [])
+            if cue not in cues:
+                cues.append(cue)
 
         signals: list[DimensionSignal] = []
-        totals: dict[Direction, float] = defaultdict(float)
+        totals: dict[Direction, float] = {}
         for dim_id, by_direction in scores.items():
             for direction, score in by_direction.items():
-                totals[direction] += score
+                totals[direction] = totals.get(direction, 0.0) + score
             direction = max(_DIRECTION_ORDER, key=lambda d: by_direction.get(d, 0.0))
             score = by_direction[direction]
             if score < SIGNAL_MIN:
                 continue
-            dim = self.baseline.dimension(dim_id)
+            dim = self._dimension.get(dim_id)
             signals.append(
                 DimensionSignal(
                     dimension=dim_id,
@@ -153,7 +154,7 @@ class RuleClassifier:
             return self._unrelated(0.5)
         signals.sort(key=lambda s: -s.score)
         direction = max(_DIRECTION_ORDER, key=lambda d: totals.get(d, 0.0))
-        share = totals[direction] / total
+        share = totals.get(direction, 0.0) / total
         confidence = share * (1 - math.exp(-total / 2))
         return Assessment(
             relevant=True,
