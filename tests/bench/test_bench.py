@@ -74,6 +74,15 @@ def test_classifier_benchmark_reports_rate_and_latency() -> None:
     assert 0 <= figures["relevant_share"] <= 1
 
 
+def test_parse_pages_reports_both_paths() -> None:
+    figures = run_benchmark("parse_pages", "--pages=3", "--runs=1")
+    assert figures["lxml_cpu_ms_per_page"] > 0 and figures["bs4_cpu_ms_per_page"] > 0
+    assert figures["speedup_bs4_over_lxml"] == pytest.approx(
+        figures["bs4_cpu_ms_per_page"] / figures["lxml_cpu_ms_per_page"], rel=0.01
+    )
+    assert 20 <= figures["page_kib"] <= 80
+
+
 @pytest.mark.parametrize("size", [0, 3])
 def test_site_pages_are_realistic_and_deterministic(size: int) -> None:
     from bench.site import MAX_PAGE_BYTES, MIN_PAGE_BYTES, render_article
