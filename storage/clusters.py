@@ -1,9 +1,10 @@
 """Story clusters: a reprint of a story by another outlet shares the original's ``cluster_key``.
 
-Near-duplicates are found with word shingles (runs of ``SHINGLE`` words of the normalised
-title and text) compared by their overlap coefficient, ``|A ∩ B| / min(|A|, |B|)``: a wire
-story cut down by the outlet reprinting it keeps most of its shingles, so it still matches,
-while two outlets writing the same news in their own words share almost none.
+Near-duplicates are found with word shingles (``storage.shingling``: runs of ``SHINGLE`` words
+of the normalised title and text) compared by their overlap coefficient,
+``|A ∩ B| / min(|A|, |B|)``: a wire story cut down by the outlet reprinting it keeps most of
+its shingles, so it still matches, while two outlets writing the same news in their own words
+share almost none.
 
 Which articles a new one is compared with: those whose *story time* lies within ``WINDOW`` of
 its own. The story time is when the news happened as far as we know: the first-seen time of a
@@ -29,17 +30,13 @@ a process starts); today everything is recomputed from the stored text.
 
 from __future__ import annotations
 
-import operator
-import re
 import threading
 import time
-import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import accumulate, islice, repeat
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, not_, or_
@@ -47,13 +44,11 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
-from classify.text import normalise
 from storage.db import table_of
 from storage.models import Article, ArticleRevision
+from storage.shingling import Shingled, shingles
 
 WINDOW = timedelta(days=14)
-MAX_WORDS = 600  # the head of an article carries the story; long tails add cost, not signal
-SHINGLE = 5
 OVERLAP_MIN = 0.6  # share of the shorter text's shingles found in the other
 MIN_SHINGLES = 12  # below this, texts are too short for overlap; require near identity
 SHORT_JACCARD_MIN = 0.85
@@ -70,9 +65,6 @@ PENDING_TTL = 600.0  # seconds a missing revision id is looked for again (open t
 PENDING_MAX = 1_000
 SYNC_LOOKBACK = 100  # revision ids below the newest re-read when an index starts
 
-_WORD = re.compile(r"[^\W_]+")
-# In ASCII text _WORD matches runs of letters and digits: every other byte separates them.
-_ASCII_SEPARATORS = bytes(b if chr(b).isascii() and chr(b).isalnum() else 32 for b in range(256))
 _DAY = 86_400.0
 _SKETCH_SHIFT = 32 - (SKETCH_BITS.bit_length() - 1)
 assert 1 << (32 - _SKETCH_SHIFT) == SKETCH_BITS, "SKETCH_BITS must be a power of two"
@@ -80,27 +72,6 @@ assert array("I").itemsize >= 4, "shingle hashes are 32-bit"
 _HALF_BITS = SKETCH_BITS // 2
 _HALF_MASK = (1 << _HALF_BITS) - 1
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-
-
-def shingles(title: str, text: str) -> frozenset[int]:
-    """Hashed word shingles of an article (stable across processes: crc32, not ``hash``).
-
-    A shingle's hash is the crc32 of its words joined by single spaces, UTF-8 encoded. Here
-    each is a slice of all the words joined once, so the work per shingle runs in C.
-    """
-    normalised = normalise(f"{title}\n{text}")
-    if normalised.isascii():  # the common case: what _WORD matches, found by C loops
-        words = normalised.encode().translate(_ASCII_SEPARATORS).split()[:MAX_WORDS]
-    else:
-        words = [word.encode() for word in _WORD.findall(normalised)[:MAX_WORDS]]
-    data = b" ".join(words)
-    if len(words) < SHINGLE:
-        return frozenset({zlib.crc32(data)}) if words else frozenset()
-    # Shingle i starts where word i does and ends before the space ahead of word i + SHINGLE.
-    steps = list(map(operator.add, map(len, words), repeat(1)))
-    starts = accumulate(steps, initial=0)
-    ends = islice(accumulate(steps, initial=-1), SHINGLE, None)
-    return frozenset(map(zlib.crc32, map(data.__getitem__, map(slice, starts, ends))))
 
 
 def _tells_same_story(common: int, size_a: int, size_b: int) -> bool:
@@ -604,12 +575,13 @@ def drop_indexes() -> None:
 # -- assignment ------------------------------------------------------------------------------
 
 
-def assign_cluster(*, session: Session, article: Article) -> str:
+def assign_cluster(*, session: Session, article: Article, shingled: Shingled | None = None) -> str:
     """Give ``article`` a ``cluster_key`` and return it; flushes, never commits.
 
     An article keeps the key it has (a revised story stays in its cluster). Otherwise it
     joins the cluster of a recent article that tells the same story, preferring the earliest
-    such article, or starts its own.
+    such article, or starts its own. ``shingled``: its shingles, if computed already (an
+    analysis worker does, off the writing process); used only if they are of its text.
     """
     if article.cluster_key:
         # A revision keeps the key; indexes take in its new text from its revision row.
@@ -617,7 +589,8 @@ def assign_cluster(*, session: Session, article: Article) -> str:
     assert article.id is not None, "flush the article first"
     story = _story_time(article.historical, article.published_at, article.first_seen_at)
     index = _index_for(session)
-    mine = shingles(article.title, article.text)
+    given = None if shingled is None else shingled.of_text(article.title, article.text)
+    mine = shingles(article.title, article.text) if given is None else given
     key: str | None = None
     sketch: _Sketch | None = None
     if mine:  # an empty text matches nothing

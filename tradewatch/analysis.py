@@ -9,7 +9,7 @@ parse and classify the pages ahead of it.
 The pool is per process and per baseline, started on first use and kept until the process
 exits, so the worker start-up (one interpreter, the parsers and the classifier compiled
 once per worker) is paid once per process rather than once per source or per window, and a
-long-lived ``tradewatch watch`` keeps warm workers between passes. Workers come from a
+long-lived process keeps warm workers between passes. Workers come from a
 ``forkserver``: forking the caller itself would copy its threads' locks (the fetch-ahead
 thread, the HTTP client, Prefect's own threads) into the children.
 """
@@ -33,6 +33,7 @@ from classify.rules import RuleClassifier
 from classify.types import Assessment, ClassifierInput
 from parsers import get_parser
 from parsers.base import FetchedPage, ParsedArticle, ParseError
+from storage.shingling import Shingled
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +56,12 @@ class PageJob:
 @dataclass(frozen=True)
 class Analysed:
     """What became of a page: the article (URL and date already settled), or why there is
-    none; and the verdict when a worker computed it ahead of need."""
+    none; and, when a worker computed them ahead of need, its verdict and its shingles."""
 
     article: ParsedArticle | None = None
     error: ParseError | None = None
     verdict: Assessment | None = None
+    shingled: Shingled | None = None
 
 
 def article_key(listed: str, canonical: str) -> str:
@@ -118,10 +120,16 @@ def _analyse_in_worker(job: PageJob) -> Analysed:
     done = parse_page(job)
     if done.article is None or _worker_classifier is None:
         return done
-    # Classified ahead of need: the caller uses it only when the article needs a verdict
-    # (new, or its text changed), which in a backfill is nearly always.
-    given = classifier_input(done.article, article_id="", url=job.listed_url, outlet=job.outlet)
-    return dataclasses.replace(done, verdict=_worker_classifier.assess(given))
+    # Classified and shingled ahead of need: the caller uses them only when the article
+    # needs a verdict and a cluster (new, or its text changed), which in a backfill is
+    # nearly always.
+    article = done.article
+    given = classifier_input(article, article_id="", url=job.listed_url, outlet=job.outlet)
+    return dataclasses.replace(
+        done,
+        verdict=_worker_classifier.assess(given),
+        shingled=Shingled.of(article.title, article.text),
+    )
 
 
 # --- caller side ---------------------------------------------------------------------------
@@ -133,7 +141,9 @@ class AnalysisPool:
     def __init__(self, baseline: Baseline, workers: int) -> None:
         context = multiprocessing.get_context("forkserver")
         # Imported once in the fork server, so each worker starts with them loaded.
-        context.set_forkserver_preload(["parsers", "classify.rules", "tradewatch.analysis"])
+        context.set_forkserver_preload(
+            ["parsers", "classify.rules", "storage.shingling", "tradewatch.analysis"]
+        )
         self.workers = workers
         self._executor = ProcessPoolExecutor(
             max_workers=workers,
@@ -150,10 +160,11 @@ class AnalysisPool:
 
 
 def default_workers() -> int:
-    """Worker processes for a machine: one per core, none on a single core (the caller
-    would only compete with its own workers)."""
+    """Worker processes for a machine: one per core but one, which the calling process
+    keeps busy fetching and writing (on 2 cores one worker backfilled ~15% faster than
+    two, which competed with it; BENCHMARKS.md); none on a single core."""
     cores = os.cpu_count() or 1
-    return 0 if cores < 2 else min(cores, 8)
+    return max(0, min(cores - 1, 8))
 
 
 # Keyed by the baseline itself (frozen, hashable), not its version string: two files may

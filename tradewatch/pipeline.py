@@ -30,8 +30,8 @@ from sqlmodel import Session
 
 from classify.baseline import Baseline, load_baseline
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier
-from classify.types import Assessment, Relation
-from parsers.base import EntryRef, ParsedArticle, ParseError, PaywallTeaser
+from classify.types import Relation
+from parsers.base import EntryRef, ParseError, PaywallTeaser
 from parsers.urls import canonicalize_url
 from sources.errors import BlockedByRobots, FetchError
 from sources.fetch import FetchResult, to_page
@@ -487,13 +487,13 @@ def _ingest_one(
             report.article_errors.append(f"{entry.url}: {error}")
         log.warning("source %s: skipped article %s: %s", source.name, entry.url, error)
         return
-    assert ready.analysed is not None and ready.analysed.article is not None
-    parsed, verdict = ready.analysed.article, ready.analysed.verdict
-    if window is not None and not window.contains(parsed.published):
+    analysed = ready.analysed
+    assert analysed is not None and analysed.article is not None
+    if window is not None and not window.contains(analysed.article.published):
         report.skipped += 1
         return
     try:
-        outcome, departs = _store(ctx, source, url, parsed, verdict, historical=historical, now=now)
+        outcome, departs = _store(ctx, source, url, analysed, historical=historical, now=now)
     except DBAPIError as exc:
         # A connection lost mid-transaction (a server restart, a killed backend) took the
         # whole write with it; the write is idempotent, so it is safe to do it again, once,
@@ -501,7 +501,7 @@ def _ingest_one(
         if not exc.connection_invalidated:
             raise
         log.warning("source %s: database connection lost storing %s; again", source.name, url)
-        outcome, departs = _store(ctx, source, url, parsed, verdict, historical=historical, now=now)
+        outcome, departs = _store(ctx, source, url, analysed, historical=historical, now=now)
     if outcome is ArticleOutcome.NEW:
         report.new += 1
     elif outcome is ArticleOutcome.CHANGED:
@@ -516,15 +516,16 @@ def _store(
     ctx: PipelineContext,
     source: SourceConfig,
     url: str,
-    parsed: ParsedArticle,
-    verdict: Assessment | None,
+    analysed: analysis.Analysed,
     *,
     historical: bool,
     now: datetime,
 ) -> tuple[ArticleOutcome, bool]:
-    """Store, cluster, assess and record one article in one transaction; what it was, and
-    whether a new assessment of it departs. ``verdict``, when a worker already classified
-    the article, saves classifying it here."""
+    """Store, cluster, assess and record one parsed article in one transaction; what it was,
+    and whether a new assessment of it departs. The verdict and shingles a worker computed
+    ahead, if any, save computing them here."""
+    parsed, verdict = analysed.article, analysed.verdict
+    assert parsed is not None, "a parsed article"
     with Session(ctx.engine) as session:
         upserted = upsert_article(
             session=session,
@@ -537,7 +538,7 @@ def _store(
         article, revision = upserted.article, upserted.revision
         assert article.id is not None
         # Before assessing: corroboration of any change this opens counts stories, not copies.
-        assign_cluster(session=session, article=article)
+        assign_cluster(session=session, article=article, shingled=analysed.shingled)
         departs = False
         # An article stored in this transaction has no assessment yet: no need to ask.
         if upserted.outcome is ArticleOutcome.NEW or not assessment_exists(

@@ -17,6 +17,7 @@ from bench.site import BASE_TIME, BenchSite, render_article, serve
 from classify.rules import RuleClassifier
 from parsers.base import FetchedPage
 from storage.models import Article, Assessment, PolicyChange
+from storage.shingling import shingles
 from tradewatch import analysis
 from tradewatch.pipeline import DateWindow, SourceReport, check_source, open_pipeline
 from tradewatch.settings import Settings
@@ -126,7 +127,7 @@ def _job(body: bytes, url: str = "http://127.0.0.1:1/o0/a1.html") -> analysis.Pa
     )
 
 
-def test_a_worker_returns_the_article_and_verdict_computed_here() -> None:
+def test_a_worker_returns_the_article_verdict_and_shingles_computed_here() -> None:
     baseline = _baseline()
     pool = analysis.pool_for(baseline, workers=2, batch=analysis.START_POOL_FROM)
     assert pool is not None
@@ -141,6 +142,9 @@ def test_a_worker_returns_the_article_and_verdict_computed_here() -> None:
     assert there.verdict is not None
     assert there.verdict.relation == expected.relation
     assert there.verdict.signals == expected.signals
+    assert there.shingled is not None
+    assert there.shingled.hashes == shingles(here.article.title, here.article.text)
+    assert there.shingled.of_text(here.article.title, here.article.text) is not None
 
 
 def test_a_page_that_fails_to_parse_fails_the_same_way_in_a_worker() -> None:

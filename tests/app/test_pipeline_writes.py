@@ -15,6 +15,7 @@ import tradewatch.pipeline as pipeline
 from storage.assessments import assessment_exists
 from storage.clusters import assign_cluster
 from storage.models import Article, ArticleRevision, Assessment
+from storage.shingling import Shingled
 from tests.app.conftest import desk
 from tradewatch.pipeline import PipelineContext, SourceOutcome, check_source
 from tradewatch.sitehost import SampleSite
@@ -89,7 +90,9 @@ class FailOnce:
         self.error = error
         self.kill_backend = kill_backend
 
-    def __call__(self, *, session: Session, article: Article) -> str:
+    def __call__(
+        self, *, session: Session, article: Article, shingled: Shingled | None = None
+    ) -> str:
         self.calls += 1
         if self.calls == 1:
             if self.error is not None:
@@ -97,7 +100,7 @@ class FailOnce:
             if self.kill_backend:
                 pid = session.exec(select(func.pg_backend_pid())).one()
                 session.exec(select(func.pg_terminate_backend(pid)))
-        return assign_cluster(session=session, article=article)
+        return assign_cluster(session=session, article=article, shingled=shingled)
 
 
 def lost(connection_invalidated: bool) -> OperationalError:

@@ -11,8 +11,9 @@ from sqlmodel import Session, delete, select
 from storage.articles import ArticleOutcome, UpsertResult, upsert_article
 from storage.assessments import record_assessment
 from storage.baselines import ensure_baseline_version
-from storage.clusters import assign_cluster, drop_indexes, same_story, shingles
+from storage.clusters import assign_cluster, drop_indexes, same_story
 from storage.models import Article, ArticleRevision, PolicyChange
+from storage.shingling import Shingled, shingles
 from tests.storage.helpers import at, baseline, departing_signal, parsed, verdict
 
 WIRE = (
@@ -79,6 +80,42 @@ def test_shingle_overlap_tells_a_reprint_from_an_independent_report() -> None:
     assert same_story(wire, shingles("N. Korea lets provinces trade", REPRINT))
     assert not same_story(wire, shingles("Provinces may trade directly", OWN_REPORT))
     assert not same_story(wire, frozenset())
+
+
+def test_shingles_given_for_another_text_are_not_used(session: Session) -> None:
+    first = _store(session, 1, "Yonhap", WIRE)
+    # Shingles a worker computed for the wire story, handed over with an unrelated article
+    # (its page changed in between, say): the article is judged by its own text.
+    stale = Shingled.of("Provinces may trade directly", REPRINT)
+    assert stale.of_text("Floods", UNRELATED) is None
+    flood = upsert_article(
+        session=session,
+        parsed=parsed(
+            url="https://example.org/kcna/2", title="Floods", text=UNRELATED, published=at(1)
+        ),
+        source="kcna",
+        outlet="KCNA Watch",
+        now=at(1),
+    )
+    key = assign_cluster(session=session, article=flood.article, shingled=stale)
+    assert key == f"a{flood.article.id}" != first.article.cluster_key
+    # The same shingles with the text they came from are used as given.
+    reprint = upsert_article(
+        session=session,
+        parsed=parsed(
+            url="https://example.org/kh/3",
+            title="Provinces may trade directly",
+            text=REPRINT,
+            published=at(2),
+        ),
+        source="kh",
+        outlet="Korea Herald",
+        now=at(2),
+    )
+    fresh = Shingled.of("Provinces may trade directly", REPRINT)
+    assert assign_cluster(session=session, article=reprint.article, shingled=fresh) == (
+        first.article.cluster_key
+    )
 
 
 def test_reprint_joins_the_original_cluster(session: Session) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, update
 from sqlmodel import Session, col
 
 import storage.clusters as clusters
+import storage.shingling as shingling
 from classify.text import normalise
 from storage.articles import UpsertResult, upsert_article
 from storage.clusters import _Entry, _index_for, _possible, _Sketch, assign_cluster, same_story
@@ -66,12 +67,12 @@ def test_the_sketch_filter_drops_unrelated_texts() -> None:
 
 def _shingles_as_defined(title: str, text: str) -> frozenset[int]:
     """``shingles`` as its docstring defines it, one run of words at a time."""
-    words = re.findall(r"[^\W_]+", normalise(f"{title}\n{text}"))[: clusters.MAX_WORDS]
-    if len(words) < clusters.SHINGLE:
+    words = re.findall(r"[^\W_]+", normalise(f"{title}\n{text}"))[: shingling.MAX_WORDS]
+    if len(words) < shingling.SHINGLE:
         return frozenset({zlib.crc32(" ".join(words).encode())}) if words else frozenset()
     return frozenset(
-        zlib.crc32(" ".join(words[i : i + clusters.SHINGLE]).encode())
-        for i in range(len(words) - clusters.SHINGLE + 1)
+        zlib.crc32(" ".join(words[i : i + shingling.SHINGLE]).encode())
+        for i in range(len(words) - shingling.SHINGLE + 1)
     )
 
 
@@ -88,7 +89,7 @@ _CHARACTERS = st.sampled_from(list("aZ09 _-.,\n\t'") + list("éÜñﬁ“”’�
 )
 def test_shingles_hash_each_run_of_words(title: str, text: str, words: int) -> None:
     text += " filler" * words  # past MAX_WORDS too
-    assert clusters.shingles(title, text) == _shingles_as_defined(title, text)
+    assert shingling.shingles(title, text) == _shingles_as_defined(title, text)
 
 
 def _backfilled(session: Session, day: int, text: str, published_day: float) -> UpsertResult:
