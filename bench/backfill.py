@@ -3,9 +3,9 @@
 Each N runs in a fresh child process, so its peak RSS is its own; the child drives
 ``check_source`` with a ``DateWindow`` over an outlet's sitemap archive, as the backfill flow
 does per window, into a fresh SQLite database. The pipeline hands parsing and classifying to
-analysis worker processes (one per core but one; ``TRADEWATCH_ANALYSIS_WORKERS=0`` measures without
-them): CPU time counts theirs too, and memory is reported both as the pipeline process's
-peak RSS and as the peak of all its processes together.
+analysis worker processes (one per core but one; ``TRADEWATCH_ANALYSIS_WORKERS=0`` measures
+without them): CPU time counts theirs too, and memory is reported both as the pipeline
+process's peak RSS and as the peak of all its processes together.
 
     python -m bench.backfill --sizes 1000,5000,10000
 """

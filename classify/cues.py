@@ -275,10 +275,8 @@ def _cue_matches(
     """``GatedPattern.finditer``'s matches of one cue in ``whole``, given the places the
     index found for it (None when it is not indexed), under its required prefixes or not.
     A cue not read yet (see ``_Cue``) is read if it has places enough for that to pay."""
-    words = view.words
-    for needed, starting in cue.words:
-        if needed.isdisjoint(words) and starting.isdisjoint(view.key_set):
-            return []  # a word every match has is missing
+    if _lacks_a_required_word(cue, view):
+        return []
     if cue.gated.stems is None:
         # No stems: the pattern scans the text (when a prefix of it occurs, if it has any).
         return [(m.start(), m.group(0)) for m in cue.gated.pattern.finditer(whole)]
@@ -299,9 +297,8 @@ def _cue_matches(
             prefixes = ()
         else:
             prefixes = cue.read()
-            for needed, starting in cue.words:
-                if needed.isdisjoint(words) and starting.isdisjoint(view.key_set):
-                    return []
+            if _lacks_a_required_word(cue, view):  # the words are known from now on
+                return []
     # Only where both a required prefix and a stem occur, whichever the index went by.
     if prefixes and not by_prefixes:
         positions = [p for p in positions if whole.startswith(prefixes, p)]
@@ -318,6 +315,15 @@ def _cue_matches(
             matches.append((at, m.group(0)))
             last_end = max(m.end(), at + 1)
     return matches
+
+
+def _lacks_a_required_word(cue: _Cue, view: TextView) -> bool:
+    """Whether ``view`` misses a word every match of ``cue`` has (of the words known so far:
+    none before the cue is read)."""
+    for needed, starting in cue.words:
+        if needed.isdisjoint(view.words) and starting.isdisjoint(view.key_set):
+            return True
+    return False
 
 
 class _Lexicon:

@@ -204,7 +204,6 @@ class StemIndex:
 
     def __init__(self, patterns: list[GatedPattern]) -> None:
         keys = stem_keys(patterns)
-        self._stems = tuple(sorted(keys))
         self._keyed = tuple(sorted((s, k) for s, k in keys.items() if k is not None))
         self._loose = tuple(sorted(s for s, k in keys.items() if k is None))
 

@@ -193,19 +193,13 @@ def insert_object(session: Session, model: type[_Row], values: Mapping[str, Any]
     through ``__init__`` (SQLModel sets every field through both pydantic and SQLAlchemy).
     The object is built as the ORM builds one it loads, from the values just stored.
     """
-    # Here, not at the top: commands that only migrate need not import the ORM (~0.1 s).
-    from sqlalchemy.orm import class_mapper, make_transient_to_detached
-
     statement, columns = _insert(model)
     assert len(values) == columns - 1, "every column but the id"  # none left to load later
     key = session.connection().execute(statement, values).inserted_primary_key
     assert key is not None and isinstance(key[0], int), key
-    row = class_mapper(model).class_manager.new_instance()
-    row.__dict__.update(values, id=key[0])
+    row = _as_loaded(session, model, {**values, "id": key[0]})
     # What ``__init__`` would have recorded: every field was given.
     object.__setattr__(row, "__pydantic_fields_set__", {*values, "id"})
-    make_transient_to_detached(row)  # persistent-to-be: history reset, identity set
-    session.add(row)
     # What the session does for each object its flush inserts (``_register_altered``): the
     # transaction lists it, so a rollback expunges it. No public API does this; without it a
     # stale object would keep the identity SQLite hands to the next row, and adding that
@@ -221,7 +215,7 @@ def object_for_row(session: Session, model: type[_Row], values: Mapping[str, Any
     with a Core query, as an ORM query would give it: the one the session holds if any (its
     expired attributes, if any, are read again when used), or else one built as the ORM
     builds the rows it loads."""
-    from sqlalchemy.orm import class_mapper, make_transient_to_detached
+    from sqlalchemy.orm import class_mapper
 
     mapper = class_mapper(model)
     held = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
@@ -229,7 +223,16 @@ def object_for_row(session: Session, model: type[_Row], values: Mapping[str, Any
         assert isinstance(held, model)
         return held
     assert len(values) == _insert(model)[1], "every column"  # none left to load later
-    row = mapper.class_manager.new_instance()
+    return _as_loaded(session, model, values)
+
+
+def _as_loaded(session: Session, model: type[_Row], values: Mapping[str, Any]) -> _Row:
+    """A ``model`` object of ``values`` (every column), built as the ORM builds a row it
+    loads (no ``__init__``), persistent-to-be in ``session``: history reset, identity set."""
+    # Here, not at the top: commands that only migrate need not import the ORM (~0.1 s).
+    from sqlalchemy.orm import class_mapper, make_transient_to_detached
+
+    row = class_mapper(model).class_manager.new_instance()
     row.__dict__.update(values)
     make_transient_to_detached(row)
     session.add(row)
