@@ -132,6 +132,10 @@ def _analyse_in_worker(job: PageJob) -> Analysed:
     )
 
 
+def _answer() -> bool:
+    return True
+
+
 # --- caller side ---------------------------------------------------------------------------
 
 
@@ -151,6 +155,19 @@ class AnalysisPool:
             initializer=_start_worker,
             initargs=(baseline,),
         )
+        # Workers take ~0.5 s to start (the fork server imports the parsers, each worker
+        # compiles the classifier). Until one has answered this, the caller parses pages
+        # itself rather than queueing them and waiting (see ``ready``).
+        self._started = self._executor.submit(_answer)
+
+    @property
+    def ready(self) -> bool:
+        """Whether a worker has started (or the pool failed to start: ``submit`` says so)."""
+        return self._started.done()
+
+    def wait_ready(self, timeout: float | None = None) -> None:
+        """Wait until ``ready``; raises what starting the pool raised, if it failed."""
+        self._started.result(timeout)
 
     def submit(self, job: PageJob) -> Future[Analysed]:
         return self._executor.submit(_analyse_in_worker, job)

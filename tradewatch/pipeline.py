@@ -4,10 +4,12 @@ Flows call these functions as tasks; nothing here knows about Prefect. Every out
 (``SourceReport``), never an exception escaping the loop: a dead or malformed source costs that
 source one recorded failure, and the other sources go on.
 
-Each article is written in its own transaction (article, revision, assessment, signals, policy
-change together), so a crash loses at most the article being written. The next article's page
-is fetched while one is parsed and stored (``_PagesAhead``); a page fetched but not stored is
-simply fetched again by the next run.
+An article's rows (article, revision, assessment, signals, policy change) are written together
+in one transaction, with the articles before it in its group (``tradewatch.write_groups``): a
+group commits every 50 articles and whenever the writer would wait for a page, so a crash loses
+at most the open group, and a failed write is replayed one article at a time. The next
+article's page is fetched while one is parsed and stored (``_PagesAhead``); a page fetched but
+not stored is simply fetched again by the next run.
 """
 
 from __future__ import annotations
@@ -25,7 +27,6 @@ from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from classify.baseline import Baseline, load_baseline
@@ -53,6 +54,7 @@ from tradewatch import analysis
 from tradewatch.discovery import Validators, read_archive, read_listing
 from tradewatch.settings import Settings
 from tradewatch.sources_config import SourceConfig
+from tradewatch.write_groups import GroupedWrites
 
 log = logging.getLogger(__name__)
 
@@ -328,29 +330,21 @@ def _ingest_entries(
     ahead = 1 if pool is None else 2 * pool.workers + 2
     urls = [entry.url for _, entry in todo]
     pending: deque[tuple[str, EntryRef, Future[_Prepared]]] = deque()
-    with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages:
+    writes: GroupedWrites[_ToWrite, _Stored] = GroupedWrites(
+        ctx.engine,
+        functools.partial(_store, ctx, source, historical=historical, now=now),
+        functools.partial(_count_stored, report),
+        describe=lambda item: f"source {source.name}: {item.url}",
+    )
+    with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
+            if not page.done():
+                writes.commit()  # never wait holding the write lock (see write_groups)
             pending.append((url, entry, _prepare(ctx, source, url, entry, page, pool)))
             if len(pending) >= ahead:
-                _ingest_one(
-                    ctx,
-                    source,
-                    *pending.popleft(),
-                    report,
-                    window=window,
-                    historical=historical,
-                    now=now,
-                )
+                _ingest_one(source, *pending.popleft(), report, writes, window=window)
         while pending:
-            _ingest_one(
-                ctx,
-                source,
-                *pending.popleft(),
-                report,
-                window=window,
-                historical=historical,
-                now=now,
-            )
+            _ingest_one(source, *pending.popleft(), report, writes, window=window)
 
 
 @dataclass(frozen=True)
@@ -369,8 +363,8 @@ def _prepare(
     page: Future[FetchResult],
     pool: analysis.AnalysisPool | None,
 ) -> Future[_Prepared]:
-    """The page parsed (and, by a worker, classified): here, now, without ``pool``, else a
-    future of the worker's result."""
+    """The page parsed (and, by a worker, classified): here, now, without ``pool`` or while
+    its workers start, else a future of the worker's result."""
     done: Future[_Prepared] = Future()
     try:
         result = page.result()
@@ -384,7 +378,7 @@ def _prepare(
         listed_published=entry.published,
         outlet=source.display_outlet,
     )
-    if pool is not None:
+    if pool is not None and pool.ready:  # while the workers start, parse here
         try:
             work = pool.submit(job)
         except BrokenProcessPool as exc:
@@ -461,17 +455,17 @@ def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
 
 
 def _ingest_one(
-    ctx: PipelineContext,
     source: SourceConfig,
     url: str,
     entry: EntryRef,
     prepared: Future[_Prepared],
     report: SourceReport,
+    writes: GroupedWrites[_ToWrite, _Stored],
     *,
     window: DateWindow | None,
-    historical: bool,
-    now: datetime,
 ) -> None:
+    if not prepared.done():
+        writes.commit()  # never wait holding the write lock (see write_groups)
     ready = prepared.result()
     error: Exception | None = ready.fetch_error
     if ready.analysed is not None:
@@ -492,74 +486,79 @@ def _ingest_one(
     if window is not None and not window.contains(analysed.article.published):
         report.skipped += 1
         return
-    try:
-        outcome, departs = _store(ctx, source, url, analysed, historical=historical, now=now)
-    except DBAPIError as exc:
-        # A connection lost mid-transaction (a server restart, a killed backend) took the
-        # whole write with it; the write is idempotent, so it is safe to do it again, once,
-        # on a fresh connection. Anything else (a locked database...) is the caller's.
-        if not exc.connection_invalidated:
-            raise
-        log.warning("source %s: database connection lost storing %s; again", source.name, url)
-        outcome, departs = _store(ctx, source, url, analysed, historical=historical, now=now)
-    if outcome is ArticleOutcome.NEW:
+    writes.add(_ToWrite(url, analysed))
+
+
+@dataclass(frozen=True)
+class _ToWrite:
+    url: str  # the listed URL, canonical
+    analysed: analysis.Analysed
+
+
+@dataclass(frozen=True)
+class _Stored:
+    outcome: ArticleOutcome
+    departs: bool  # a new assessment of it departs from the baseline
+
+
+def _count_stored(report: SourceReport, stored: _Stored) -> None:
+    if stored.outcome is ArticleOutcome.NEW:
         report.new += 1
-    elif outcome is ArticleOutcome.CHANGED:
+    elif stored.outcome is ArticleOutcome.CHANGED:
         report.changed += 1
     else:
         report.unchanged += 1
-    if departs:
+    if stored.departs:
         report.departures += 1
 
 
 def _store(
     ctx: PipelineContext,
     source: SourceConfig,
-    url: str,
-    analysed: analysis.Analysed,
+    session: Session,
+    item: _ToWrite,
     *,
     historical: bool,
     now: datetime,
-) -> tuple[ArticleOutcome, bool]:
-    """Store, cluster, assess and record one parsed article in one transaction; what it was,
-    and whether a new assessment of it departs. The verdict and shingles a worker computed
-    ahead, if any, save computing them here."""
+) -> _Stored:
+    """Store, cluster, assess and record one parsed article in ``session``'s transaction
+    (the caller commits). The verdict and shingles a worker computed ahead, if any, save
+    computing them here."""
+    url, analysed = item.url, item.analysed
     parsed, verdict = analysed.article, analysed.verdict
     assert parsed is not None, "a parsed article"
-    with Session(ctx.engine) as session:
-        upserted = upsert_article(
-            session=session,
-            parsed=parsed,
-            source=source.name,
-            outlet=source.display_outlet,
-            historical=historical,
-            now=now,
-        )
-        article, revision = upserted.article, upserted.revision
-        assert article.id is not None
-        # Before assessing: corroboration of any change this opens counts stories, not copies.
-        assign_cluster(session=session, article=article, shingled=analysed.shingled)
-        departs = False
-        # An article stored in this transaction has no assessment yet: no need to ask.
-        if upserted.outcome is ArticleOutcome.NEW or not assessment_exists(
-            session=session,
-            article_id=article.id,
-            content_hash=revision.content_hash,
-            baseline_version=ctx.baseline.version,
-            classifier_version=CLASSIFIER_VERSION,
-        ):
-            if verdict is None:
-                verdict = ctx.classifier.assess(
-                    analysis.classifier_input(
-                        parsed, article_id=str(article.id), url=url, outlet=source.display_outlet
-                    )
+    upserted = upsert_article(
+        session=session,
+        parsed=parsed,
+        source=source.name,
+        outlet=source.display_outlet,
+        historical=historical,
+        now=now,
+    )
+    article, revision = upserted.article, upserted.revision
+    assert article.id is not None
+    # Before assessing: corroboration of any change this opens counts stories, not copies.
+    assign_cluster(session=session, article=article, shingled=analysed.shingled)
+    departs = False
+    # An article stored in this transaction has no assessment yet: no need to ask.
+    if upserted.outcome is ArticleOutcome.NEW or not assessment_exists(
+        session=session,
+        article_id=article.id,
+        content_hash=revision.content_hash,
+        baseline_version=ctx.baseline.version,
+        classifier_version=CLASSIFIER_VERSION,
+    ):
+        if verdict is None:
+            verdict = ctx.classifier.assess(
+                analysis.classifier_input(
+                    parsed, article_id=str(article.id), url=url, outlet=source.display_outlet
                 )
-            add_assessment(
-                session=session, article=article, revision=revision, assessment=verdict, now=now
             )
-            departs = verdict.relation is Relation.DEPARTS
-        session.commit()
-    return upserted.outcome, departs
+        add_assessment(
+            session=session, article=article, revision=revision, assessment=verdict, now=now
+        )
+        departs = verdict.relation is Relation.DEPARTS
+    return _Stored(upserted.outcome, departs)
 
 
 def _record_success(

@@ -98,6 +98,11 @@ def test_a_backfill_through_workers_stores_what_one_process_stores(
     here.mkdir()
     there.mkdir()
     alone = _backfill(f"sqlite:///{here / 'tw.db'}", here, archive, workers=0)
+    # Started and answering before the backfill, so that its pages go to the workers (while
+    # a pool starts, pages are parsed in the calling process).
+    started = analysis.pool_for(_baseline(), workers=2, batch=analysis.START_POOL_FROM)
+    assert started is not None
+    started.wait_ready(timeout=60)
     pooled = _backfill(f"sqlite:///{there / 'tw.db'}", there, archive, workers=2)
     assert (alone.new, alone.failed, alone.skipped) == (ARTICLES, 0, 0)
     assert (pooled.new, pooled.failed, pooled.skipped, pooled.departures) == (
@@ -168,10 +173,44 @@ def test_pages_a_dead_worker_had_are_parsed_here_and_the_pool_is_retired(
     baseline = _baseline()
     pool = analysis.pool_for(baseline, workers=3, batch=analysis.START_POOL_FROM)
     assert pool is not None
+    pool.wait_ready(timeout=60)
     monkeypatch.setattr(analysis.AnalysisPool, "submit", dead)
     report = _backfill(f"sqlite:///{tmp_path / 'tw.db'}", tmp_path, archive, workers=3)
     assert (report.new, report.failed) == (ARTICLES, 0)  # every page stored all the same
     assert analysis.pool_for(baseline, workers=3, batch=analysis.START_POOL_FROM) is None
+
+
+def test_pages_are_parsed_here_while_the_workers_start(
+    archive: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    submitted: list[str] = []
+    real_submit = analysis.AnalysisPool.submit
+
+    def counting(self: analysis.AnalysisPool, job: analysis.PageJob) -> Future[analysis.Analysed]:
+        submitted.append(job.listed_url)
+        return real_submit(self, job)
+
+    baseline = _baseline()
+    pool = analysis.pool_for(baseline, workers=2, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    pool.wait_ready(timeout=60)
+    monkeypatch.setattr(analysis.AnalysisPool, "submit", counting)
+    monkeypatch.setattr(analysis.AnalysisPool, "ready", property(lambda self: False))
+    report = _backfill(f"sqlite:///{tmp_path / 'tw.db'}", tmp_path, archive, workers=2)
+    assert (report.new, report.failed) == (ARTICLES, 0)
+    assert submitted == []  # not ready: every page was parsed in this process
+    monkeypatch.setattr(analysis.AnalysisPool, "ready", property(lambda self: True))
+    again = _backfill(f"sqlite:///{tmp_path / 'again.db'}", tmp_path, archive, workers=2)
+    assert again.new == ARTICLES and len(submitted) == ARTICLES  # ready: all to the workers
+
+
+def test_a_pool_is_ready_once_a_worker_answers() -> None:
+    pool = analysis.AnalysisPool(_baseline(), workers=1)
+    try:
+        pool.wait_ready(timeout=60)
+        assert pool.ready
+    finally:
+        pool.close()
 
 
 def test_no_pool_for_a_small_batch_or_without_workers() -> None:

@@ -5,16 +5,20 @@ PostgreSQL, against the loopback sample site."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, func, select
 
 import tradewatch.pipeline as pipeline
+from sources.fetch import FetchResult
 from storage.assessments import assessment_exists
 from storage.clusters import assign_cluster
 from storage.models import Article, ArticleRevision, Assessment
+from storage.robots import DatabaseRobotsStore
 from storage.shingling import Shingled
 from tests.app.conftest import desk
 from tradewatch.pipeline import PipelineContext, SourceOutcome, check_source
@@ -23,6 +27,7 @@ from tradewatch.sitehost import SampleSite
 DEPARTURE_PAGE = "2025/04/trading-companies-win-independent-trade-authority/index.html"
 OLD_TITLE = "Major trading companies win independent trade authority"
 NEW_TITLE = "Major trading companies granted independent trade authority"
+NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -153,3 +158,29 @@ def test_other_database_errors_are_not_retried(
 
     assert failing.calls == 1
     assert count(ctx, ArticleRevision) == 0
+
+
+def test_a_fetch_that_writes_is_not_locked_out_by_the_open_group(
+    ctx: PipelineContext, site: SampleSite, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles are committed in groups, and a page fetch may write to the database itself
+    (robots.txt answers are stored). The third page's fetch is under way while the first
+    article waits in an open group; the group must commit before the writer waits for that
+    page, or on SQLite the fetch's write waits out the busy timeout and fails."""
+    real_get = ctx.fetcher.get
+    pages: list[str] = []
+    store = DatabaseRobotsStore(ctx.engine)
+
+    def get(url: str, **kwargs: Any) -> FetchResult:
+        if url != desk(site).url:
+            pages.append(url)
+            if len(pages) == 3:
+                store.save("written-by-a-fetch", status=200, body="", fetched_at=NOW)
+        return real_get(url, **kwargs)
+
+    monkeypatch.setattr(ctx.fetcher, "get", get)
+    report = check_source(ctx, desk(site))
+
+    assert (report.new, report.failed) == (3, 0) and len(pages) == 3
+    assert store.load("written-by-a-fetch") is not None
+    assert count(ctx, Assessment) == 3
