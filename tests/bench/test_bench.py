@@ -88,8 +88,25 @@ def test_site_pages_are_realistic_and_deterministic(size: int) -> None:
     from bench.site import MAX_PAGE_BYTES, MIN_PAGE_BYTES, render_article
 
     first = render_article(1, 0, size, 0, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
-    again = render_article.__wrapped__(1, 0, size, 0, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
+    again = render_article(1, 0, size, 0, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
     changed = render_article(1, 0, size, 1, "2024-01-01T00:00:00Z", "http://127.0.0.1:1")
     assert first == again
     assert first != changed
     assert MIN_PAGE_BYTES <= len(first) <= MAX_PAGE_BYTES + 2000
+
+
+def test_site_renders_its_pages_ahead_and_again_when_they_change() -> None:
+    from bench.site import BASE_TIME, BenchSite, render_article
+
+    site = BenchSite(outlets=1, articles=3)
+    site.base_url = "http://127.0.0.1:1"
+    assert site.render_all() == 3
+    assert site.render_all() == 0  # all current: nothing rendered twice
+    before = site.article(0, 1)
+    assert before is not None
+    assert site.mutate(1.0, BASE_TIME) == 3
+    assert site.render_all() == 3  # the changed pages, before anyone asks for them
+    after = site.article(0, 1)
+    assert after is not None and after[0] != before[0] and after[1] != before[1]
+    published = "2024-01-01T01:00:00Z"  # article 1 of outlet 0: an hour after BASE_TIME
+    assert after[0] == render_article(1, 0, 1, 1, published, site.base_url)
