@@ -46,7 +46,7 @@ RATE_LIMITED = "rate_limited"
 
 def origin_of(url: str | httpx.URL) -> str:
     """``scheme://host[:port]`` of a URL (the port only when it is not the default)."""
-    parsed = httpx.URL(str(url))
+    parsed = url if isinstance(url, httpx.URL) else httpx.URL(url)
     default = {"http": 80, "https": 443}.get(parsed.scheme)
     port = f":{parsed.port}" if parsed.port is not None and parsed.port != default else ""
     host = f"[{parsed.host}]" if ":" in parsed.host else parsed.host
@@ -104,6 +104,7 @@ class Fetcher:
         self._slots = threading.BoundedSemaphore(self.politeness.max_concurrency)
         self._counts_lock = threading.Lock()
         self._robots_failures: dict[str, FetchError] = {}  # origin -> why robots.txt failed
+        self._loopback: dict[str, bool] = {}  # origin -> on a loopback address (no spacing)
 
     def get(
         self,
@@ -118,24 +119,29 @@ class Fetcher:
         ``SourceUnavailable`` of kind ``blocked_address`` for a local address without
         ``allow_local`` (redirects included), of kind ``rate_limited`` when the server asks to
         wait longer than the cap."""
-        origin = origin_of(url)
+        # Parsed once here (httpx's parser costs ~16 µs a URL, on every article fetched).
+        parsed = httpx.URL(url)
+        origin = origin_of(parsed)
         if not allow_local:
-            check_public(httpx.URL(url), resolver=self._resolver, requested=url)
-        self.check_robots(url, allow_local=allow_local)
+            check_public(parsed, resolver=self._resolver, requested=url)
+        self._check_robots(url, origin, allow_local=allow_local)
         return self._with_retries(
             url, origin, allow_local, etag=etag, last_modified=last_modified, max_bytes=None
         )
 
     def check_robots(self, url: str, *, allow_local: bool = False) -> None:
         """Raise ``BlockedByRobots`` unless robots.txt lets us fetch ``url``."""
+        self._check_robots(url, origin_of(url), allow_local=allow_local)
+
+    def _check_robots(self, url: str, origin: str, *, allow_local: bool) -> None:
         if self.robots is None:
             return
-        rules = self.robots.rules_for(origin_of(url), allow_local=allow_local)
+        rules = self.robots.rules_for(origin, allow_local=allow_local)
         if rules.allows(url, self.robots.agent):
             return
         if rules.verdict == "unavailable":
             self._count("robots_unavailable")
-            cause = self._robots_failures.get(origin_of(url))
+            cause = self._robots_failures.get(origin)
             if cause is not None:
                 # The host itself is unreachable (DNS, refused, timeout): say that, with the
                 # kind of the real failure, rather than blame robots.txt.
@@ -211,8 +217,7 @@ class Fetcher:
     ) -> FetchResult:
         check = None if allow_local else partial(_check_hop, resolver=self._resolver, requested=url)
         with self._slots:
-            host = httpx.URL(url).host
-            self.limiter.wait(origin, interval=0.0 if is_loopback_host(host) else None)
+            self.limiter.wait(origin, interval=0.0 if self._is_loopback(origin) else None)
             if self._throttle is not None:
                 self._throttle(origin)
             return fetch(
@@ -223,6 +228,12 @@ class Fetcher:
                 max_bytes=max_bytes,
                 check_url=check,
             )
+
+    def _is_loopback(self, origin: str) -> bool:
+        known = self._loopback.get(origin)
+        if known is None:
+            known = self._loopback[origin] = is_loopback_host(httpx.URL(origin).host)
+        return known
 
     def _fetch_robots(self, origin: str, allow_local: bool) -> tuple[int | None, str]:
         url = f"{origin}/robots.txt"

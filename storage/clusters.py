@@ -46,18 +46,13 @@ from sqlmodel import Session, col
 
 from storage.db import table_of
 from storage.models import Article, ArticleRevision
-from storage.shingling import Shingled, shingles
+from storage.shingling import Shingled, SketchBits, shingles, sketch_bits
 
 WINDOW = timedelta(days=14)
 OVERLAP_MIN = 0.6  # share of the shorter text's shingles found in the other
 MIN_SHINGLES = 12  # below this, texts are too short for overlap; require near identity
 SHORT_JACCARD_MIN = 0.85
 
-# 4,096 bits: shingles sharing a bit (the slack of the bound) stay a few percent of a
-# full-length text, and unrelated texts still fall far below the bound, while an AND and a
-# popcount take a fraction of a microsecond. Twice the bits doubled the scan's cost on the
-# backfill benchmark and saved only a few exact comparisons.
-SKETCH_BITS = 4096
 MAX_INDEXED = 10_000  # articles per database beyond which unused days are evicted
 IDLE_CALLS = 1_000  # a day no assignment has looked at for this many calls is evicted
 MAX_DATABASES = 8  # indexes kept per process (tests open many databases)
@@ -66,12 +61,7 @@ PENDING_MAX = 1_000
 SYNC_LOOKBACK = 100  # revision ids below the newest re-read when an index starts
 
 _DAY = 86_400.0
-_SKETCH_SHIFT = 32 - (SKETCH_BITS.bit_length() - 1)
-assert 1 << (32 - _SKETCH_SHIFT) == SKETCH_BITS, "SKETCH_BITS must be a power of two"
 assert array("I").itemsize >= 4, "shingle hashes are 32-bit"
-_HALF_BITS = SKETCH_BITS // 2
-_HALF_MASK = (1 << _HALF_BITS) - 1
-_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
 
 
 def _tells_same_story(common: int, size_a: int, size_b: int) -> bool:
@@ -110,23 +100,11 @@ class _Sketch:
     half_lost: int  # as ``lost``, for ``half``
 
     @classmethod
-    def of(cls, items: frozenset[int]) -> _Sketch:
-        flags = bytearray(SKETCH_BITS)
-        for h in items:
-            # Fibonacci hashing: the top bits of the product mix all 32 bits of the crc.
-            flags[((h * 0x9E3779B1) & 0xFFFFFFFF) >> _SKETCH_SHIFT] = 1
-        # One ASCII digit per bit, the highest first: bit i of the number is flags[i].
-        bits = int(flags.translate(_DIGITS)[::-1], 2)
-        half = (bits | bits >> _HALF_BITS) & _HALF_MASK
-        size = len(items)
-        return cls(
-            array("I", items),
-            size,
-            bits,
-            size - bits.bit_count(),
-            half,
-            size - half.bit_count(),
-        )
+    def of(cls, items: frozenset[int], bits: SketchBits | None = None) -> _Sketch:
+        """The sketch of ``items``; ``bits``, if given, are ``sketch_bits(items)`` computed
+        already (by an analysis worker)."""
+        bits = sketch_bits(items) if bits is None else bits
+        return cls(array("I", items), len(items), *bits)
 
     def tells_same_story(self, mine: frozenset[int]) -> bool:
         """:func:`same_story` of ``mine`` and these shingles (exact)."""
@@ -595,7 +573,7 @@ def assign_cluster(*, session: Session, article: Article, shingled: Shingled | N
     sketch: _Sketch | None = None
     if mine:  # an empty text matches nothing
         index.sync(session, own=article.id)
-        sketch = _Sketch.of(mine)
+        sketch = _Sketch.of(mine, None if given is None or shingled is None else shingled.bits)
         window = index.window(session, story)
         candidates = sorted(
             (e for e in _possible(sketch, window) if e.id != article.id), key=lambda e: e.order

@@ -16,8 +16,9 @@ from sqlmodel import Session, select
 from bench.site import BASE_TIME, BenchSite, render_article, serve
 from classify.rules import RuleClassifier
 from parsers.base import FetchedPage
+from storage.clusters import _Sketch
 from storage.models import Article, Assessment, PolicyChange
-from storage.shingling import shingles
+from storage.shingling import shingles, sketch_bits
 from tradewatch import analysis
 from tradewatch.pipeline import DateWindow, SourceReport, check_source, open_pipeline
 from tradewatch.settings import Settings
@@ -150,6 +151,11 @@ def test_a_worker_returns_the_article_verdict_and_shingles_computed_here() -> No
     assert there.shingled is not None
     assert there.shingled.hashes == shingles(here.article.title, here.article.text)
     assert there.shingled.of_text(here.article.title, here.article.text) is not None
+    # The sketch clustering starts from, computed there, is the one computed here.
+    assert there.shingled.bits == sketch_bits(there.shingled.hashes)
+    assert _Sketch.of(there.shingled.hashes, there.shingled.bits) == _Sketch.of(
+        there.shingled.hashes
+    )
 
 
 def test_a_page_that_fails_to_parse_fails_the_same_way_in_a_worker() -> None:

@@ -32,7 +32,7 @@ def _entry(items: frozenset[int]) -> _Entry:
 @functools.cache
 def _crowded_hashes() -> tuple[int, ...]:
     """Hashes that all land on 8 of the sketch's bits: the worst case for its bound."""
-    shift = 32 - (clusters.SKETCH_BITS.bit_length() - 1)
+    shift = 32 - (shingling.SKETCH_BITS.bit_length() - 1)
     found = [h for h in range(400_000) if ((h * 0x9E3779B1) & 0xFFFFFFFF) >> shift < 8]
     assert len(found) >= 600
     return tuple(found[:600])
