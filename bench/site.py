@@ -103,20 +103,22 @@ class BenchSite:
         were rendered (those already current are kept)."""
         with self._lock:
             wanted = [(o.index, j) for o in self.outlets for j in range(o.count)]
-        return sum(self._render(i, j) for i, j in wanted)
+        return sum(self._current(i, j)[1] for i, j in wanted)
 
-    def _render(self, i: int, j: int) -> bool:
+    def _current(self, i: int, j: int) -> tuple[tuple[int, bytes], bool]:
+        """Article ``j`` of outlet ``i`` as (version, body), rendered if not held at its
+        current version; and whether it was rendered now."""
         with self._lock:
             outlet = self.outlets[i]
             version = outlet.versions.get(j, 0)
             published = outlet.published_at(j)
             held = self._pages.get((i, j))
         if held is not None and held[0] == version:
-            return False
+            return held, False
         body = render_article(self.seed, i, j, version, _iso(published), self.base_url)
         with self._lock:
             self._pages[(i, j)] = (version, body)
-        return True
+        return (version, body), True
 
     # -- content -------------------------------------------------------------------------
 
@@ -125,13 +127,8 @@ class BenchSite:
         with self._lock:
             if i >= len(self.outlets) or j >= self.outlets[i].count:
                 return None
-            version = self.outlets[i].versions.get(j, 0)
-            held = self._pages.get((i, j))
-        if held is None or held[0] != version:
-            self._render(i, j)
-            with self._lock:
-                held = self._pages[(i, j)]
-        return held[1], f'"a-{self.seed}-{i}-{j}-{held[0]}"'
+        (version, body), _ = self._current(i, j)
+        return body, f'"a-{self.seed}-{i}-{j}-{version}"'
 
     def feed(self, i: int) -> bytes | None:
         """The outlet's Atom feed: its latest ``feed_size`` articles, newest first."""

@@ -567,13 +567,14 @@ def assign_cluster(*, session: Session, article: Article, shingled: Shingled | N
     assert article.id is not None, "flush the article first"
     story = _story_time(article.historical, article.published_at, article.first_seen_at)
     index = _index_for(session)
-    given = None if shingled is None else shingled.of_text(article.title, article.text)
-    mine = shingles(article.title, article.text) if given is None else given
+    if shingled is not None and shingled.of_text(article.title, article.text) is None:
+        shingled = None  # computed from another text: stale
+    mine = shingles(article.title, article.text) if shingled is None else shingled.hashes
     key: str | None = None
     sketch: _Sketch | None = None
     if mine:  # an empty text matches nothing
         index.sync(session, own=article.id)
-        sketch = _Sketch.of(mine, None if given is None or shingled is None else shingled.bits)
+        sketch = _Sketch.of(mine, None if shingled is None else shingled.bits)
         window = index.window(session, story)
         candidates = sorted(
             (e for e in _possible(sketch, window) if e.id != article.id), key=lambda e: e.order

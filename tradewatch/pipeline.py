@@ -338,8 +338,7 @@ def _ingest_entries(
     )
     with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
-            if not page.done():
-                writes.commit()  # never wait holding the write lock (see write_groups)
+            writes.commit_before_waiting(page)
             pending.append((url, entry, _prepare(ctx, source, url, entry, page, pool)))
             if len(pending) >= ahead:
                 _ingest_one(source, *pending.popleft(), report, writes, window=window)
@@ -464,8 +463,7 @@ def _ingest_one(
     *,
     window: DateWindow | None,
 ) -> None:
-    if not prepared.done():
-        writes.commit()  # never wait holding the write lock (see write_groups)
+    writes.commit_before_waiting(prepared)
     ready = prepared.result()
     error: Exception | None = ready.fetch_error
     if ready.analysed is not None:

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import Future
 from types import TracebackType
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -75,18 +76,21 @@ class GroupedWrites(Generic[Item, Result]):
             earlier = self._discard()
             for done, _ in earlier:
                 self._alone(done)
-            if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-                # The lost connection took the whole write with it; the write is idempotent,
-                # so doing it again, once, on a fresh connection is safe.
-                log.warning("database connection lost writing %s; again", self._describe(item))
-                self._on_commit(self._once(item))
-                return
-            raise
+            if not _lost_connection(exc):
+                raise
+            self._on_commit(self._again(item))
+            return
         except BaseException:
             self._discard()  # interrupted: no more database work
             raise
         self._group.append((item, result))
         if len(self._group) >= self._size:
+            self.commit()
+
+    def commit_before_waiting(self, future: Future[Any]) -> None:
+        """Commit the open group unless ``future`` is done, so that no write lock is held
+        while waiting for it (see the module)."""
+        if not future.done():
             self.commit()
 
     def commit(self) -> None:
@@ -146,14 +150,25 @@ class GroupedWrites(Generic[Item, Result]):
         try:
             result = self._once(item)
         except DBAPIError as exc:
-            if not exc.connection_invalidated:
+            if not _lost_connection(exc):
                 raise
-            log.warning("database connection lost writing %s; again", self._describe(item))
-            result = self._once(item)
+            result = self._again(item)
         self._on_commit(result)
+
+    def _again(self, item: Item) -> Result:
+        # The lost connection took the whole write with it; the write is idempotent, so
+        # doing it again, once, on a fresh connection is safe.
+        log.warning("database connection lost writing %s; again", self._describe(item))
+        return self._once(item)
 
     def _once(self, item: Item) -> Result:
         with Session(self._engine) as session:
             result = self._write(session, item)
             session.commit()
         return result
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """A connection lost mid-transaction (a server restart, a killed backend); anything else
+    (a locked database, a constraint...) is not retried."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
