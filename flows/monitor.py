@@ -8,6 +8,7 @@ parallel, all within the fetch and host limits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,8 @@ def monitor(
     # Immediate alerts (off unless TRADEWATCH_ALERT_MIN_CONFIDENCE is set): at most once per
     # policy change and channel; backfilled or replayed verdicts never alert.
     alerts = send_immediate_alerts(settings)
-    summary["alerts"] = {"sent": alerts.sent, "failed": alerts.failed}
+    summary["alerts"] = asdict(alerts)
+    summary["alerts_line"] = alerts.describe()
     logger.info(
         "monitor: %d sources, %d new articles, %d departures, failed: %s",
         summary["sources"],
@@ -115,4 +117,8 @@ def monitor(
         summary["departures"],
         ", ".join(summary["failed_sources"]) or "none",
     )
+    if alerts.uncertain or alerts.failed:
+        logger.warning("monitor: %s", summary["alerts_line"])
+    elif summary["alerts_line"]:
+        logger.info("monitor: %s", summary["alerts_line"])
     return summary

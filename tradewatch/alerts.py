@@ -53,6 +53,19 @@ class AlertReport:
     uncertain: int = 0
     recovered: int = 0
 
+    def describe(self) -> str | None:
+        """One line for the monitor's log and output; None when alerts are off."""
+        if not self.enabled:
+            return None
+        changes = f"{self.changes} qualifying change{'' if self.changes == 1 else 's'}"
+        line = f"alerts: {self.sent} sent, {self.failed} failed ({changes})"
+        if self.recovered:
+            line += f", {self.recovered} interrupted sends due again"
+        if self.uncertain:
+            # An operator must decide these: nothing resends them on its own.
+            line += f"; {self.uncertain} uncertain, see `tradewatch deliveries`"
+        return line
+
 
 def send_immediate_alerts(
     settings: Settings, *, now: datetime | None = None, engine: Engine | None = None

@@ -92,6 +92,8 @@ def _print_monitor(summary: dict[str, Any]) -> None:
     for report in summary["reports"]:
         if report.get("error"):
             print(f"  {report['source']}: {report['error_kind']}: {report['error']}")
+    if summary.get("alerts_line"):
+        print(summary["alerts_line"])
 
 
 def _print_digest(result: dict[str, Any]) -> None:

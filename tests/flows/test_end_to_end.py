@@ -63,6 +63,8 @@ def test_monitor_then_digest(
     assert summary["new_articles"] == 3
     assert summary["failed_sources"] == ["broken-feed", "dead-source"]
     assert summary["departures"] >= 1
+    # Alerts are off (no TRADEWATCH_ALERT_MIN_CONFIDENCE): reported as such, not as 0 sent.
+    assert summary["alerts"]["enabled"] is False and summary["alerts_line"] is None
     engine = get_engine(f"sqlite:///{env / 'tw.db'}")
     with Session(engine) as session:
         titles = {a.title for a in session.exec(select(Article))}
