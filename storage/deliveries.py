@@ -19,7 +19,12 @@ protocol makes that gap *visible* instead of guessing:
 2. The caller sends, passing ``idempotency_key(row)``: the same key on every attempt of one
    message to one channel (see below). ``mark_sent`` records acceptance; ``mark_failed``
    records a definite refusal (the channel answered no, or could not be reached), which is
-   retried later with backoff (5 min × 2^(attempts-1), at most 6 h).
+   retried later with backoff (5 min × 2^(attempts-1), at most 6 h). Both are conditional
+   UPDATEs, because a send can outlive its claim (another run re-claims the row after the
+   lease, or an operator releases it): a failure is recorded only while the caller's claim
+   is still the current one, so a late failure never turns a ``sent`` row into a retry nor
+   clobbers another run's claim; an acceptance always ends ``sent`` (the message arrived)
+   but keeps an earlier ``sent`` record as it is.
 3. A row still ``sending`` when a later run looks is **uncertain**: its sender died between
    the send and the record (or is still sending), and the database cannot tell whether the
    message arrived. What happens next is the channel's policy (``tw-uncertain=`` in its URL,
@@ -66,7 +71,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, and_, col, or_, select
 
@@ -198,39 +203,104 @@ def idempotency_key(row: Delivery | Alert) -> str:
     return f"{prefix}-{digest_hex[:32]}"
 
 
-def mark_sent(*, session: Session, delivery: Outbox, now: datetime | None = None) -> None:
-    """The channel accepted the message: never send it there again."""
+def mark_sent(*, session: Session, delivery: Outbox, now: datetime | None = None) -> bool:
+    """The channel accepted the message: the row ends ``sent``, never to be sent there again.
+
+    True if this call recorded it; False if the row was already ``sent`` (another run, or an
+    operator's ``confirm``, got there first): its ``sent_at`` and attempts are kept, and this
+    send was a repeat the receiver can drop by its idempotency key. A live claim of another
+    run is overridden, since the message did arrive: that run's ``mark_failed`` then matches
+    nothing. ``delivery`` is this caller's view of the row (see ``mark_failed``); it is
+    refreshed afterwards. One conditional UPDATE; flushes, never commits.
+    """
     at = as_utc(now, what="now")
-    if delivery.status is not DeliveryStatus.SENDING:
-        delivery.attempts += 1  # not claimed first: count the attempt here
-    delivery.status = DeliveryStatus.SENT
-    delivery.last_attempt_at = at
-    delivery.sent_at = at
-    delivery.claim_expires_at = None  # the claim is over; claimed_by says who sent it
-    if isinstance(delivery, Delivery):
-        delivery.next_attempt_at = None
-    session.add(delivery)
-    session.flush()
+    model = type(delivery)
+    values: dict[str, object] = {
+        "status": DeliveryStatus.SENT,
+        "last_attempt_at": at,
+        "sent_at": at,
+        "claim_expires_at": None,  # the claim is over; claimed_by says who sent it
+    }
+    if delivery.status is DeliveryStatus.SENDING:
+        # Claimed: the attempt was counted by ``claim``. Name this claimer as the sender, also
+        # where another run has claimed the row since.
+        values["claimed_by"] = delivery.claimed_by
+    else:
+        values["attempts"] = model.attempts + 1  # not claimed first: count the attempt here
+    if model is Delivery:
+        values["next_attempt_at"] = None
+    return _record(session, delivery, values, col(model.status) != DeliveryStatus.SENT)
 
 
 def mark_failed(
     *, session: Session, delivery: Outbox, error: str, now: datetime | None = None
-) -> None:
+) -> bool:
     """The channel refused or was unreachable: retry after 5 min × 2^(attempts-1), at most 6 h.
+
+    Recorded only if the row is still as this caller read it; True if it was. ``delivery`` is
+    that view: as ``claim`` left it (refreshed, so it holds the claim this caller won), or as
+    read before an unclaimed send; do not expire it (commit) in between. For a claimed row
+    this means the claim is still the current one: ``sending``, the same ``claimed_by`` and
+    ``claim_expires_at``, and the same attempt count (every claim adds one, so a re-claim by
+    this same process at the same instant still differs). False, nothing written, when the
+    row moved on: sent by another run, released and re-claimed (``recover``), or released or
+    confirmed by an operator. A ``sent`` row is never marked failed. ``delivery`` is
+    refreshed either way. One conditional UPDATE; flushes, never commits.
 
     ``error`` is stored as given: callers must not put the channel URL in it.
     """
     at = as_utc(now, what="now")
-    if delivery.status is not DeliveryStatus.SENDING:
-        delivery.attempts += 1
-    delivery.status = DeliveryStatus.FAILED
-    delivery.last_attempt_at = at
-    delivery.last_error = error[:MAX_ERROR_CHARS]
-    delivery.claim_expires_at = None
-    if isinstance(delivery, Delivery):
-        delivery.next_attempt_at = at + backoff(delivery.attempts)
-    session.add(delivery)
-    session.flush()
+    model = type(delivery)
+    claimed = delivery.status is DeliveryStatus.SENDING
+    # Not claimed first: count the attempt here. The condition pins ``attempts``, so the
+    # value (and the backoff computed from it) is exact.
+    attempts = delivery.attempts if claimed else delivery.attempts + 1
+    values: dict[str, object] = {
+        "status": DeliveryStatus.FAILED,
+        "attempts": attempts,
+        "last_attempt_at": at,
+        "last_error": error[:MAX_ERROR_CHARS],
+        "claim_expires_at": None,
+    }
+    if model is Delivery:
+        values["next_attempt_at"] = at + backoff(attempts)
+    return _record(
+        session,
+        delivery,
+        values,
+        col(model.status) != DeliveryStatus.SENT,
+        *_as_read(delivery),
+    )
+
+
+def _as_read(row: Outbox) -> tuple[ColumnElement[bool], ...]:
+    """Conditions true only while the row in the database is as ``row`` shows it: the status,
+    the attempt count and the claim (for a claimed row, exactly what ``claim`` wrote)."""
+    model = type(row)
+    return (
+        col(model.status) == row.status,
+        col(model.attempts) == row.attempts,
+        col(model.claimed_by).is_not_distinct_from(row.claimed_by),
+        col(model.claim_expires_at).is_not_distinct_from(row.claim_expires_at),
+    )
+
+
+def _record(
+    session: Session, row: Outbox, values: dict[str, object], *where: ColumnElement[bool]
+) -> bool:
+    """Write ``values`` to ``row`` if ``where`` still holds, in one UPDATE (atomic also under
+    concurrent writers on PostgreSQL), then reload ``row``; True if it was written."""
+    model = type(row)
+    result = session.execute(
+        update(model)
+        .where(col(model.id) == row.id, *where)
+        .values(**values)
+        # The row is refreshed below; evaluating the condition against the stale in-memory
+        # object, as the default would, could even "apply" an UPDATE that matched nothing.
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(row)
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]  # CursorResult of an UPDATE
 
 
 def retry_due(row: Outbox, *, now: datetime | None = None) -> bool:

@@ -114,6 +114,7 @@ def _send_all(
             alert_content(session, change, baseline), templates_dir=settings.templates_dir
         )
         for alert in due:
+            # None (another run claimed it or owns its outcome) counts as neither
             outcome = send_one(session, alert, channels[alert.channel_key], rendered, now=now)
             sent += outcome is True
             failed += outcome is False

@@ -311,7 +311,8 @@ def deliver_due(
     channels' rows are never touched. Then each due row is claimed (``sending``, committed)
     before its channel is called, with the row's idempotency key, and marked sent only after
     the channel accepted it; a definite failure is recorded with a redacted error and retried
-    on a later run with backoff. A row another run claimed first is skipped.
+    on a later run with backoff. A row another run claimed first is skipped, and a failure
+    is not recorded over a row that moved on meanwhile (sent or re-claimed by another run).
     Raises ``ChannelConfigError`` for a bad ``tw-`` parameter before anything is claimed.
     Returns (sent, failed).
     """
@@ -322,7 +323,8 @@ def deliver_due(
         channel = channels.get(delivery.channel_key)
         if channel is None:
             continue  # channel removed from settings; keep the row, send nothing
-        # None: another run took it between our query and our claim
+        # None: another run took it between our query and our claim, or owns the row's
+        # outcome since (see send_one): neither sent nor failed by this run
         outcome = send_one(session, delivery, channel, delivery.digest, now=now)
         sent += outcome is True
         failed += outcome is False

@@ -3,7 +3,8 @@
 Both follow the claim protocol of ``storage.deliveries``. Before either sends, rows a crashed
 sender left ``sending`` on ``tw-uncertain=resend`` channels are made due again
 (`recover_interrupted`); then each due row is claimed, sent with its idempotency key and its
-outcome recorded (`send_one`).
+outcome recorded (`send_one`): a failure only while this run's claim is still the current
+one, so a send that outlived its claim never undoes what another run or an operator did.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from notify.channels import Channel, DeliveryError, UncertainPolicy, parse_channel, send
 from storage.deliveries import Outbox, claim, idempotency_key, mark_failed, mark_sent, recover
+from storage.enums import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,15 @@ def send_one(
     session: Session, row: Outbox, channel: Channel, message: Message, *, now: datetime | None
 ) -> bool | None:
     """Claim ``row`` (committed), send ``message`` on ``channel`` with the row's idempotency
-    key, record the outcome and COMMIT. True: sent. False: refused or unreachable, recorded
-    with a redacted error and retried later with backoff. None: another run claimed it."""
+    key, record the outcome and COMMIT.
+
+    True: this run sent it (the row is ``sent``, also if another run had recorded it first;
+    the receiver can drop the repeat by its key). False: refused or unreachable, recorded
+    with a redacted error and retried later with backoff. None: the outcome is another's, so
+    count it as neither: another run claimed the row first, or the send failed after the row
+    had moved on (sent or re-claimed by another run, released by an operator), and the
+    failure was not recorded over it.
+    """
     if not claim(session=session, row=row, now=now):
         return None
     try:
@@ -80,10 +89,35 @@ def send_one(
             idempotency_key=idempotency_key(row),
         )
     except DeliveryError as exc:
-        mark_failed(session=session, delivery=row, error=str(exc), now=now)
-        session.commit()
-        log.warning("%s %s to %s failed: %s", row.__tablename__, row.id, channel.label, exc)
-        return False
-    mark_sent(session=session, delivery=row, now=now)
+        return _failed(session, row, channel, exc, now=now)
+    if not mark_sent(session=session, delivery=row, now=now):
+        log.warning(
+            "%s %s to %s was sent again: another run had already recorded it sent",
+            row.__tablename__,
+            row.id,
+            channel.label,
+        )
     session.commit()
     return True
+
+
+def _failed(
+    session: Session, row: Outbox, channel: Channel, exc: DeliveryError, *, now: datetime | None
+) -> bool | None:
+    """Record a failed send (False), unless the row moved on meanwhile (None)."""
+    recorded = mark_failed(session=session, delivery=row, error=str(exc), now=now)
+    session.commit()
+    what = f"{row.__tablename__} {row.id} to {channel.label}"
+    if recorded:
+        log.warning("%s failed: %s", what, exc)
+        return False
+    # ``row`` now shows the state that superseded ours: whoever holds it decides what is next.
+    holder = f", claimed by {row.claimed_by}" if row.status is DeliveryStatus.SENDING else ""
+    log.warning(
+        "%s failed (%s), but its outcome was superseded: it is %s%s; not recorded",
+        what,
+        exc,
+        row.status,
+        holder,
+    )
+    return None

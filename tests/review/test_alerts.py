@@ -6,15 +6,19 @@ from __future__ import annotations
 import queue
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from notify.channels import DeliveryError
+from storage.deliveries import LEASE
 from storage.enums import DeliveryStatus
 from storage.models import Alert
 from tests.notify.servers import WebhookRequest, free_port, webhook_receiver
 from tests.review.helpers import store_change, write_baseline
 from tests.storage.helpers import at
-from tradewatch.alerts import send_immediate_alerts
+from tradewatch import outbox
+from tradewatch.alerts import AlertReport, send_immediate_alerts
 from tradewatch.settings import Settings
 
 TOKEN = "AlertH00kT0kenSecret"
@@ -125,3 +129,35 @@ def test_interrupted_alert_is_uncertain_and_not_resent(
         report = send_immediate_alerts(settings, now=at(40), engine=engine)
         assert received.empty()
     assert report.uncertain == 1 and report.sent == 0
+
+
+def test_a_failure_after_another_run_sent_the_alert_is_not_counted_nor_recorded(
+    engine: Engine, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with Session(engine) as session:
+        store_change(session, confidence=0.8)
+    url = f"json://analyst:{TOKEN}@127.0.0.1:9/hook?tw-uncertain=resend"
+    settings = _settings(tmp_path, db_url, [url])
+    reports: list[AlertReport] = []
+    sends: list[str] = []
+
+    def slow_then_refused(url: str, **_: object) -> None:
+        sends.append(url)
+        if len(sends) > 1:
+            return  # run B's send is accepted
+        # run A's send outlives its lease: run B recovers the alert and sends it
+        reports.append(send_immediate_alerts(settings, now=at(30) + LEASE, engine=engine))
+        raise DeliveryError("json://analyst:…@127.0.0.1:9/… answered HTTP 500")
+
+    monkeypatch.setattr(outbox, "send", slow_then_refused)
+    late = send_immediate_alerts(settings, now=at(30), engine=engine)
+    (taken_over,) = reports
+    assert (taken_over.recovered, taken_over.sent, taken_over.failed) == (1, 1, 0)
+    assert (late.sent, late.failed, late.uncertain) == (0, 0, 0)
+    with Session(engine) as session:
+        alert = session.exec(select(Alert)).one()
+    assert (alert.status, alert.sent_at, alert.attempts) == (
+        DeliveryStatus.SENT,
+        at(30) + LEASE,
+        2,
+    )
