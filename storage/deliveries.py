@@ -433,33 +433,49 @@ def release(
 ) -> Outbox:
     """An operator's "send it again": an uncertain or failed row becomes pending (due now).
 
-    Flushes, never commits. Raises ``OutboxError`` for a missing row or one already sent.
+    Flushes, never commits. Raises ``OutboxError`` for a missing row, one already sent, or
+    one that changed between reading and writing (a run claimed, sent or failed it): one
+    conditional UPDATE, so the release never lands on a send in progress.
     """
     row = _get(session, model, row_id)
     if row.status not in (DeliveryStatus.SENDING, DeliveryStatus.FAILED):
         raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending or failed rows")
-    row.status = DeliveryStatus.PENDING
-    row.claim_expires_at = None
-    if isinstance(row, Delivery):
-        row.next_attempt_at = None
-    row.last_error = f"released by operator at {as_utc(now, what='now'):%Y-%m-%d %H:%M} UTC"
-    session.add(row)
-    session.flush()
+    values: dict[str, object] = {
+        "status": DeliveryStatus.PENDING,
+        "claim_expires_at": None,
+        "last_error": f"released by operator at {as_utc(now, what='now'):%Y-%m-%d %H:%M} UTC",
+    }
+    if model is Delivery:
+        values["next_attempt_at"] = None
+    _operator_write(session, row, values)
     return row
+
+
+def _operator_write(session: Session, row: Outbox, values: dict[str, object]) -> None:
+    """``values`` written if ``row`` is still as the operator's command read it."""
+    if not _record(session, row, values, *_as_read(row)):
+        raise OutboxError(
+            f"{_name(type(row))} {row.id} changed meanwhile (it is now {row.status}); "
+            "list it again and decide on what it is now"
+        )
 
 
 def confirm(
     *, session: Session, model: type[Outbox], row_id: int, now: datetime | None = None
 ) -> Outbox:
-    """An operator's "it did arrive": an uncertain row is recorded as sent. Flushes only."""
+    """An operator's "it did arrive": an uncertain row is recorded as sent. Flushes only.
+
+    Raises ``OutboxError`` as ``release`` does, also when the row changed meanwhile.
+    """
     row = _get(session, model, row_id)
     if row.status is not DeliveryStatus.SENDING:
         raise OutboxError(f"{_name(model)} {row_id} is {row.status}; only sending rows")
-    row.status = DeliveryStatus.SENT
-    row.sent_at = as_utc(now, what="now")
-    row.claim_expires_at = None
-    session.add(row)
-    session.flush()
+    values: dict[str, object] = {
+        "status": DeliveryStatus.SENT,
+        "sent_at": as_utc(now, what="now"),
+        "claim_expires_at": None,
+    }
+    _operator_write(session, row, values)
     return row
 
 

@@ -308,3 +308,47 @@ def test_migration_0003_adds_claim_columns_keeping_rows(db_url: str) -> None:
     finally:
         engine.dispose()
         upgrade(db_url)  # leave the schema at head for the tests after this one
+
+
+def test_an_operator_release_read_before_a_claim_does_not_land_on_the_send(
+    session: Session, engine: Engine
+) -> None:
+    from storage.deliveries import OutboxError
+
+    row = _delivery(session)
+    assert claim(session=session, row=row, now=at(25))
+    mark_failed(session=session, delivery=row, error="refused", now=at(25))
+    session.commit()
+    assert row.id is not None
+    with Session(engine) as operator:
+        seen = operator.get(Delivery, row.id)  # the operator's command has read it: failed
+        assert seen is not None and seen.status is DeliveryStatus.FAILED
+        # meanwhile a run finds it due and claims it for its retry
+        assert claim(session=session, row=row, now=at(26))
+        with pytest.raises(OutboxError, match="changed meanwhile \\(it is now sending\\)"):
+            release(session=operator, model=Delivery, row_id=row.id, now=at(26))
+        operator.commit()
+    session.refresh(row)
+    assert (row.status, row.attempts) == (DeliveryStatus.SENDING, 2)
+
+
+def test_an_operator_confirm_read_before_a_recovery_does_not_undo_it(
+    session: Session, engine: Engine
+) -> None:
+    from storage.deliveries import OutboxError, confirm
+
+    row = _delivery(session)
+    _abandon(session, row, f"{HOST}:{NO_SUCH_PID}:1", expires_h=30)
+    assert row.id is not None
+    with Session(engine) as operator:
+        seen = operator.get(Delivery, row.id)
+        assert seen is not None and seen.status is DeliveryStatus.SENDING
+        # meanwhile a run on a resend channel releases the abandoned row and claims it
+        assert recover(session=session, model=Delivery, channel_keys=["a"], now=at(25)) == [row.id]
+        assert claim(session=session, row=row, now=at(25))
+        with pytest.raises(OutboxError, match="changed meanwhile"):
+            confirm(session=operator, model=Delivery, row_id=row.id, now=at(25))
+        operator.commit()
+    session.refresh(row)
+    assert (row.status, row.sent_at) == (DeliveryStatus.SENDING, None)
+    assert row.claimed_by == str(Claimer.current())
