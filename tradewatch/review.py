@@ -4,9 +4,13 @@ Accepting writes the next baseline version: on the change's dimension the stance
 reported one, the trend follows the change's direction, the statement says what moved, and
 the reporting articles are cited (outlet, title, date, url). The version label is bumped
 (``2024.1`` → ``2024.2``), ``as_of`` becomes the review day, the document is stored as a
-``BaselineVersion`` and written back to the baseline file (comments are not kept; the file is
-validated before it replaces the old one). Dismissing marks the change a false alarm. Both
-feed the false-alert rate (``storage.review.review_stats``).
+``BaselineVersion`` and written back to the baseline file. The file is edited in place
+(``tradewatch.baseline_file``): comments, key order and the text of everything that did not
+change stay as the analysts wrote them; only when the file's shape rules that out is it
+rewritten whole, with a warning in the log. Either way the file is validated before it
+replaces the old one, and an in-place edit must read back exactly as the new version.
+Dismissing marks the change a false alarm. Both feed the false-alert rate
+(``storage.review.review_stats``).
 
 The database is committed before the file is swapped in, and the file is written to a
 temporary neighbour first, so a crash leaves either the old file or the new one, never half.
@@ -14,6 +18,7 @@ temporary neighbour first, so a crash leaves either the old file or the new one,
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import tempfile
@@ -23,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from ruamel.yaml.error import YAMLError as RoundTripYAMLError
 from sqlmodel import Session, select
 
 from classify.baseline import Baseline, Citation, Trend, load_baseline
@@ -38,6 +44,13 @@ from storage.review import (
     get_change,
     reported_evidence,
 )
+from tradewatch.baseline_file import (
+    InPlaceEditError,
+    edit_baseline_text,
+    generated_header,
+    strip_generated_header,
+)
+from tradewatch.configfile import ConfigError
 
 __all__ = [
     "AcceptResult",
@@ -49,6 +62,8 @@ __all__ = [
     "next_baseline",
     "next_version",
 ]
+
+log = logging.getLogger(__name__)
 
 MAX_NOTE_CHARS = 2000
 
@@ -203,7 +218,9 @@ def accept_change(
     updated = next_baseline(
         baseline, change=change, reports=reports, note=note, today=at.date(), version=version
     )
-    temp = _write_temp(updated, baseline_path, change_id=change_id, at=at)
+    temp = _write_temp(
+        baseline, updated, baseline_path, dimension_id=change.dimension, change_id=change_id, at=at
+    )
     try:
         ensure_baseline_version(session=session, baseline=baseline, source_path=str(baseline_path))
         ensure_baseline_version(session=session, baseline=updated, source_path=str(baseline_path))
@@ -250,21 +267,47 @@ def _clean(text: str | None) -> str | None:
     return text[:MAX_NOTE_CHARS] or None
 
 
-def _write_temp(baseline: Baseline, path: Path, *, change_id: int, at: datetime) -> Path:
-    header = (
-        f"# Policy baseline {baseline.version}, written by `tradewatch review accept "
-        f"{change_id}` on {at:%Y-%m-%d %H:%M} UTC.\n"
-        "# Earlier versions are stored in the database (table baseline_version).\n"
-    )
+def _write_temp(
+    previous: Baseline,
+    updated: Baseline,
+    path: Path,
+    *,
+    dimension_id: str,
+    change_id: int,
+    at: datetime,
+) -> Path:
+    """``updated`` written to a validated temporary neighbour of ``path``, edited in place if
+    the file allows it (see ``tradewatch.baseline_file``), else rewritten whole."""
+    header = generated_header(updated.version, change_id=change_id, at=at)
+    try:
+        text = strip_generated_header(path.read_text(encoding="utf-8"))
+        body = edit_baseline_text(text, old=previous, new=updated, dimension_id=dimension_id)
+        return _validated_temp(header + body, path, expected=updated)
+    except (InPlaceEditError, RoundTripYAMLError, ConfigError) as exc:
+        # Not silent: the analysts' comments and formatting are about to be lost.
+        log.warning(
+            "%s: cannot edit the baseline in place (%s); rewriting the whole file, "
+            "which drops its comments and formatting",
+            path,
+            " ".join(str(exc).split()),
+        )
     body = yaml.safe_dump(
-        _plain(baseline), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+        _plain(updated), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
     )
+    return _validated_temp(header + body, path, expected=None)
+
+
+def _validated_temp(text: str, path: Path, *, expected: Baseline | None) -> Path:
+    """``text`` in a temporary file beside ``path`` that loads (as ``expected``, if given)."""
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temp = Path(name)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(header + body)
-        load_baseline(temp)  # the file on disk must validate before it replaces the old one
+            handle.write(text)
+        # The file on disk must validate before it replaces the old one.
+        written = load_baseline(temp)
+        if expected is not None and written != expected:
+            raise InPlaceEditError("the edited file does not read back as the new baseline")
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
