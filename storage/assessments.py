@@ -3,6 +3,16 @@
 A departure on a dimension opens a ``PolicyChange`` for (dimension, direction, baseline
 version), or corroborates the open one. ``outlets`` lists every distinct outlet that reported
 it; ``corroboration`` counts independent reports (see ``independent_outlets``).
+
+A change is read, tallied in memory and written back (see ``add_assessment``), so two
+transactions corroborating it at once must not both read it before either writes. On SQLite
+they cannot (one writer at a time, its lock held from the first write). On PostgreSQL the open
+changes an assessment may corroborate are locked (``FOR UPDATE``, in id order) before they
+are read, and held until its transaction ends: a second writer waits, then reads what the
+first committed. A transaction recording a departure should record nothing else that locks
+changes (``locks_open_changes``), or two could lock the same changes in opposite orders. Two
+transactions opening the same change at once collide on ``uq_policy_change_open``: the
+second fails (``lost_opening_race``), and written again it corroborates the first's change.
 """
 
 from __future__ import annotations
@@ -27,7 +37,8 @@ from sqlalchemy import (
     or_,
 )
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -155,7 +166,7 @@ def add_assessment(
         for sig in assessment.signals
     ]
     conn = session.connection()
-    if not any(sig.relation is Relation.DEPARTS for sig in assessment.signals):
+    if not records_departure(assessment):
         if rows:
             conn.execute(_INSERT_SIGNAL, rows)
         return RecordResult(row, created=True, policy_changes=[])
@@ -211,6 +222,33 @@ def add_assessment(
     _update_changes(session, tallies.values())
     changes = [tally.change for tally in order]
     return RecordResult(row, created=True, policy_changes=changes)
+
+
+def locks_open_changes(dialect_name: str) -> bool:
+    """Whether recording a departing assessment on this database locks the open changes it
+    may corroborate until the transaction ends: everywhere but on SQLite (see the module)."""
+    return dialect_name != "sqlite"
+
+
+def records_departure(assessment: Verdict) -> bool:
+    """Whether recording ``assessment`` opens or corroborates changes (and so, where
+    ``locks_open_changes``, locks them)."""
+    return any(sig.relation is Relation.DEPARTS for sig in assessment.signals)
+
+
+_OPEN_INDEX = "uq_policy_change_open"
+
+
+def lost_opening_race(exc: BaseException) -> bool:
+    """Whether ``exc`` is another transaction having opened the change this one was opening
+    (on PostgreSQL the INSERT waits for it, then breaks ``uq_policy_change_open``): written
+    again, in a fresh transaction, the assessment corroborates that change instead."""
+    if not isinstance(exc, IntegrityError):
+        return False
+    name = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+    if name is not None:  # psycopg
+        return bool(name == _OPEN_INDEX)
+    return _OPEN_INDEX in str(exc.orig)
 
 
 def _key(sig: DimensionSignal) -> tuple[str, Direction]:
@@ -274,14 +312,31 @@ def _open_changes_statement(count: int) -> Select[Any]:
     """The open changes on ``count`` dimensions (``dimension0``...), each with its evidence
     state as regards one article. A statement per count: an expanding IN list costs more to
     render at every run than the query takes."""
-    return sa_select(*_CHANGE.columns, *_state_columns(_CHANGE.c.id)).where(
+    return sa_select(*_CHANGE.columns, *_state_columns(_CHANGE.c.id)).where(*_open_on(count))
+
+
+@functools.lru_cache(maxsize=32)
+def _lock_open_changes_statement(count: int) -> Select[Any]:
+    """The ids of the changes ``_open_changes_statement`` reads, locked in id order: every
+    writer takes the changes it needs in one order, so none holds one another waits for while
+    waiting for one that other holds."""
+    return (
+        sa_select(_CHANGE.c.id)
+        .where(*_open_on(count))
+        .order_by(_CHANGE.c.id)
+        .with_for_update(of=_CHANGE)
+    )
+
+
+def _open_on(count: int) -> list[ColumnElement[bool]]:
+    return [
         _CHANGE.c.baseline_version == bindparam("baseline_version"),
         # A literal, not a parameter: compared with a parameter, a column a partial index is
         # conditioned on (uq_policy_change_open) makes SQLite plan the statement anew at every
         # run, which cost more than the query.
         _CHANGE.c.status == literal_column(f"'{PolicyChangeStatus.OPEN.value}'"),
         _CHANGE.c.dimension.in_([bindparam(f"dimension{i}") for i in range(count)]),
-    )
+    ]
 
 
 def _open_changes(
@@ -297,13 +352,19 @@ def _open_changes(
     it opens) alters the evidence of another. A plain query, not an ORM one: only the changes
     corroborated become objects (``_Tally.of``), and building them costs less than the ORM's
     loading. It does not autoflush; ``add_assessment`` has flushed.
+
+    Where ``locks_open_changes``, the changes are locked first (see ``_read_locked``).
     """
     dimensions = sorted({sig.dimension for sig, _ in departing})
     params = {f"dimension{i}": dimension for i, dimension in enumerate(dimensions)}
-    result = session.connection().execute(
-        _open_changes_statement(len(dimensions)),
-        {"baseline_version": baseline_version, **params, **_state_params(article)},
-    )
+    params["baseline_version"] = baseline_version
+    conn = session.connection()
+    if locks_open_changes(conn.dialect.name):
+        result: Iterable[Row[Any]] = _read_locked(conn, len(dimensions), params, article)
+    else:
+        result = conn.execute(
+            _open_changes_statement(len(dimensions)), {**params, **_state_params(article)}
+        )
     found: dict[tuple[str, Direction], tuple[dict[str, Any], _EvidenceState]] = {}
     for row in result:
         values = dict(zip(_CHANGE_COLUMNS, row, strict=False))  # the row ends with the state
@@ -311,6 +372,28 @@ def _open_changes(
         state = _EvidenceState(bool(linked), bool(newer), bool(later), bool(same_story))
         found[(values["dimension"], values["direction"])] = (values, state)
     return found
+
+
+def _read_locked(
+    conn: Connection, count: int, params: dict[str, Any], article: Article
+) -> list[Row[Any]]:
+    """``_open_changes_statement``'s rows, every one of them locked by this transaction.
+
+    The lock is taken by a statement of its own, and the rows read by the next: a locking
+    statement that waited for another writer's commit returns that writer's version of the
+    row it waited for, but its subqueries (the evidence state) still see the evidence as it
+    was when the statement began, without what that writer linked. A change opened and
+    committed by another writer between the two statements shows up unlocked: lock again.
+    """
+    lock = _lock_open_changes_statement(count)
+    locked = set(conn.execute(lock, params).scalars())
+    while True:
+        rows = list(
+            conn.execute(_open_changes_statement(count), {**params, **_state_params(article)})
+        )
+        if {row.id for row in rows} <= locked:
+            return rows
+        locked.update(conn.execute(lock, params).scalars())
 
 
 @dataclass

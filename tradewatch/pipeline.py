@@ -7,9 +7,11 @@ source one recorded failure, and the other sources go on.
 An article's rows (article, revision, assessment, signals, policy change) are written together
 in one transaction, with the articles before it in its group (``tradewatch.write_groups``): a
 group commits every 50 articles and whenever the writer would wait for a page, so a crash loses
-at most the open group, and a failed write is replayed one article at a time. The next
-article's page is fetched while one is parsed and stored (``_PagesAhead``); a page fetched but
-not stored is simply fetched again by the next run.
+at most the open group, and a failed write is replayed one article at a time. On PostgreSQL
+an article that may record a departure is written in a transaction of its own, since it locks
+the policy changes it corroborates (``storage.assessments``). The next article's page is
+fetched while one is parsed and stored (``_PagesAhead``); a page fetched but not stored is
+simply fetched again by the next run.
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
 from sources.politeness import Politeness
 from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
-from storage.assessments import add_assessment, assessment_exists
+from storage.assessments import (
+    add_assessment,
+    assessment_exists,
+    locks_open_changes,
+    lost_opening_race,
+    records_departure,
+)
 from storage.baselines import ensure_baseline_version
 from storage.clusters import assign_cluster
 from storage.db import get_engine, upgrade
@@ -330,12 +338,7 @@ def _ingest_entries(
     ahead = 1 if pool is None else 2 * pool.workers + 2
     urls = [entry.url for _, entry in todo]
     pending: deque[tuple[str, EntryRef, Future[_Prepared]]] = deque()
-    writes: GroupedWrites[_ToWrite, _Stored] = GroupedWrites(
-        ctx.engine,
-        functools.partial(_store, ctx, source, historical=historical, now=now),
-        functools.partial(_count_stored, report),
-        describe=lambda item: f"source {source.name}: {item.url}",
-    )
+    writes = _writes(ctx, source, report, historical=historical, now=now)
     with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
             writes.commit_before_waiting(page)
@@ -492,11 +495,40 @@ class _ToWrite:
     url: str  # the listed URL, canonical
     analysed: analysis.Analysed
 
+    def may_depart(self) -> bool:
+        """Whether storing it may record a departure: its verdict departs, or it has none
+        yet (``_store`` classifies it)."""
+        verdict = self.analysed.verdict
+        return verdict is None or records_departure(verdict)
+
 
 @dataclass(frozen=True)
 class _Stored:
     outcome: ArticleOutcome
     departs: bool  # a new assessment of it departs from the baseline
+
+
+def _writes(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    report: SourceReport,
+    *,
+    historical: bool,
+    now: datetime,
+) -> GroupedWrites[_ToWrite, _Stored]:
+    """The writer of ``source``'s articles, counting them in ``report``. Where recording a
+    departure locks policy changes, an article that may record one is written alone (no
+    deadlock between groups), and one that lost the race to open a change is written again
+    (it then corroborates the change the winner opened)."""
+    apart = locks_open_changes(ctx.engine.dialect.name)
+    return GroupedWrites(
+        ctx.engine,
+        functools.partial(_store, ctx, source, historical=historical, now=now),
+        functools.partial(_count_stored, report),
+        describe=lambda item: f"source {source.name}: {item.url}",
+        alone=_ToWrite.may_depart if apart else None,
+        lost_race=lost_opening_race,
+    )
 
 
 def _count_stored(report: SourceReport, stored: _Stored) -> None:

@@ -531,3 +531,127 @@ def test_an_error_elsewhere_is_raised_even_if_the_last_items_cannot_be_stored(
     assert any(
         r.levelno == logging.ERROR and "could not store" in r.getMessage() for r in caplog.records
     )
+
+
+# -- items written apart, and writes that lost a race ---------------------------------------
+
+
+class Conflict(Exception):
+    """A driver error carrying a SQLSTATE, as psycopg's do."""
+
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"SQLSTATE {sqlstate}")
+        self.sqlstate = sqlstate
+
+
+def conflict(sqlstate: str) -> OperationalError:
+    return OperationalError(
+        "INSERT INTO items", {}, Conflict(sqlstate), connection_invalidated=False
+    )
+
+
+def commits_of(engine: Engine) -> list[int]:
+    """A list growing by one at every COMMIT on ``engine``."""
+    commits: list[int] = []
+    event.listen(engine, "commit", lambda conn: commits.append(1))
+    return commits
+
+
+def test_an_item_written_alone_has_a_transaction_of_its_own(engine: Engine, db_path: Path) -> None:
+    counted: list[str] = []
+    commits = commits_of(engine)
+    writes = GroupedWrites(
+        engine, Writer(), counted.append, size=3, alone=lambda item: item.startswith("!")
+    )
+
+    writes.add("a")
+    writes.add("b")
+    assert stored(db_path) == Counter()
+    writes.add("!x")  # the group before it commits, then it alone
+    assert stored(db_path) == tally("a", "b", "!x")
+    assert (counted, len(commits)) == (["a", "b", "!x"], 2)
+    writes.add("!y")  # nothing open before it: one commit
+    assert len(commits) == 3
+
+    for item in "cde":
+        writes.add(item)
+    assert stored(db_path) == tally("a", "b", "!x", "!y", "c", "d", "e")
+    assert (counted, len(commits)) == (["a", "b", "!x", "!y", "c", "d", "e"], 4)
+
+
+def test_items_not_written_alone_share_a_group(engine: Engine, db_path: Path) -> None:
+    commits = commits_of(engine)
+    with GroupedWrites(engine, Writer(), lambda _: None, size=3, alone=lambda _: False) as writes:
+        for item in "abc":
+            writes.add(item)
+    assert stored(db_path) == tally("a", "b", "c")
+    assert len(commits) == 1
+
+
+@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
+@pytest.mark.parametrize("failing", ["b", "!x"])
+def test_a_write_losing_a_deadlock_or_serialization_race_is_done_again(
+    engine: Engine, db_path: Path, caplog: pytest.LogCaptureFixture, sqlstate: str, failing: str
+) -> None:
+    counted: list[str] = []
+    writer = Writer({failing: {1: conflict(sqlstate)}})
+    writes = GroupedWrites(
+        engine, writer, counted.append, size=3, alone=lambda item: item.startswith("!")
+    )
+
+    with caplog.at_level(logging.WARNING, logger="tradewatch.write_groups"):
+        for item in ("a", "b", "!x"):
+            writes.add(item)
+        writes.commit()
+
+    assert stored(db_path) == tally("a", "b", "!x")
+    assert Counter(counted) == tally("a", "b", "!x")
+    assert writer.calls[failing] == 2
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "lost a race" in warnings[0] and failing in warnings[0]
+
+
+def test_a_write_losing_the_callers_race_is_done_again_once(engine: Engine, db_path: Path) -> None:
+    counted: list[str] = []
+    taken = ValueError("key taken meanwhile")
+    writer = Writer({"b": {1: taken}, "c": {1: taken, 2: taken}})
+    writes = GroupedWrites(
+        engine, writer, counted.append, size=3, lost_race=lambda exc: exc is taken
+    )
+
+    writes.add("a")
+    writes.add("b")
+    with pytest.raises(ValueError, match="taken meanwhile"):
+        writes.add("c")
+
+    assert stored(db_path) == tally("a", "b")
+    assert counted == ["a", "b"]
+    assert writer.calls == tally("a", "a", "b", "b", "c", "c")
+
+
+def test_an_earlier_item_losing_a_race_when_written_alone_is_done_again(
+    engine: Engine, db_path: Path
+) -> None:
+    counted: list[str] = []
+    # a: in the group, then alone (a deadlock), then alone again.
+    writer = Writer({"a": {2: conflict("40P01")}, "b": {1: ValueError("bad item")}})
+    writes = GroupedWrites(engine, writer, counted.append, size=3)
+
+    writes.add("a")
+    with pytest.raises(ValueError, match="bad item"):
+        writes.add("b")
+
+    assert stored(db_path) == tally("a")
+    assert counted == ["a"]
+    assert writer.calls["a"] == 3
+
+
+def test_another_sqlstate_is_not_a_lost_race(engine: Engine, db_path: Path) -> None:
+    writer = Writer({"a": {1: conflict("23505")}})
+    writes = GroupedWrites(engine, writer, lambda _: None, size=3)
+
+    with pytest.raises(OperationalError, match="23505"):
+        writes.add("a")
+    assert writer.calls["a"] == 1
+    assert stored(db_path) == Counter()
