@@ -107,3 +107,13 @@ def test_sitemap_does_not_expand_external_entities() -> None:
     if hostname.exists() and (secret := hostname.read_text().strip()):
         assert all(secret not in entry.url for entry in result.entries)
     assert [entry.url for entry in result.entries] == ["https://www.example.org/"]
+
+
+def test_a_body_naming_a_local_file_is_not_read_from_disk(tmp_path: Path) -> None:
+    # feedparser opens bytes that name an existing file: a server answering with a path
+    # must get "not a feed", never the entries of a file on this machine.
+    local = tmp_path / "local-feed.xml"
+    local.write_bytes((FIXTURES / "feeds" / "rss2.xml").read_bytes())
+    page = FetchedPage(url="https://ex.org/feed", body=str(local).encode())
+    with pytest.raises(FeedMalformed, match="not a feed"):
+        parse_feed(page)
