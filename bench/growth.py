@@ -3,7 +3,7 @@
 For each backend (SQLite, PostgreSQL) and each archive size S, a fresh database is filled with
 S articles (and one revision each) by bulk inserts through SQLAlchemy Core, then the benchmark
 measures a steady-state pass (nothing changed) and a pass that finds 100 new articles, over
-50 feed sources of the benchmark site.
+50 feed sources of the benchmark site. The sizes are measured interleaved (see ``measure``).
 
     python -m bench.growth --sizes 0,100000,1000000 --backends sqlite,postgresql
 """
@@ -15,6 +15,7 @@ import hashlib
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -93,39 +94,56 @@ def fill(engine: Engine, count: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(backend: str, size: int, workdir: Path, runs: int, outlets: int) -> tuple[float, float]:
-    """Median seconds of the steady pass and of the 100-new pass at this archive size."""
-    with (
-        scratch_database(backend, workdir) as db_url,
-        site_process(
-            outlets=outlets, articles=2, feed_size=max(10, -(-100 // outlets) + 2)
-        ) as site,
-    ):
-        upgrade(db_url)
-        engine = get_engine(db_url)
-        try:
-            seconds = fill(engine, size)
-        finally:
-            engine.dispose()
-        tag = f"{backend}_{size}"
-        figure(f"fill_{tag}_s", seconds, "s")
+def measure(
+    backend: str, sizes: list[int], workdir: Path, runs: int, outlets: int
+) -> list[tuple[float, float]]:
+    """Median seconds of the steady pass and of the 100-new pass, for each archive size.
+
+    Every size has its database filled first; then the sizes are measured round by round, in
+    an order that rotates, on one site. This machine's speed drifts by up to 1.7x within
+    minutes: sizes measured one after another compared spells of the machine, not sizes.
+    """
+    with ExitStack() as stack:
+        site = stack.enter_context(
+            site_process(outlets=outlets, articles=2, feed_size=max(10, -(-100 // outlets) + 2))
+        )
+        contexts = []
+        for size in sizes:
+            db_url = stack.enter_context(scratch_database(backend, workdir))
+            upgrade(db_url)
+            engine = get_engine(db_url)
+            try:
+                seconds = fill(engine, size)
+            finally:
+                engine.dispose()
+            figure(f"fill_{backend}_{size}_s", seconds, "s")
+            data_dir = workdir / f"{backend}-{size}"
+            data_dir.mkdir()
+            contexts.append(
+                stack.enter_context(open_pipeline(bench_settings(db_url=db_url, data_dir=data_dir)))
+            )
         sources = feed_sources(site.base_url, outlets)
         now = BASE_TIME + timedelta(days=400)
-        with open_pipeline(bench_settings(db_url=db_url, data_dir=workdir)) as ctx:
+        for ctx in contexts:
             run_pass(ctx, sources, now=now)  # learn the site; not measured
-            steady, fresh = [], []
-            for _run in range(runs):
-                now += timedelta(hours=1)
-                steady.append(run_pass(ctx, sources, now=now).wall)
-                now += timedelta(hours=1)
-                site.add(100, now - timedelta(minutes=30))
-                result = run_pass(ctx, sources, now=now)
+        steady: list[list[float]] = [[] for _ in sizes]
+        fresh: list[list[float]] = [[] for _ in sizes]
+        for run in range(runs):
+            order = [(run + i) % len(sizes) for i in range(len(sizes))]
+            now += timedelta(hours=1)
+            for i in order:
+                steady[i].append(run_pass(contexts[i], sources, now=now).wall)
+            now += timedelta(hours=1)
+            site.add(100, now - timedelta(minutes=30))  # 100 new articles for every database
+            for i in order:
+                result = run_pass(contexts[i], sources, now=now)
                 if result.total("new") != 100:
                     raise RuntimeError(f"expected 100 new articles, stored {result.total('new')}")
-                fresh.append(result.wall)
-        figure(f"steady_{tag}_s", median(steady), "s")
-        figure(f"new100_{tag}_s", median(fresh), "s")
-        return median(steady), median(fresh)
+                fresh[i].append(result.wall)
+    for i, size in enumerate(sizes):
+        figure(f"steady_{backend}_{size}_s", median(steady[i]), "s")
+        figure(f"new100_{backend}_{size}_s", median(fresh[i]), "s")
+    return [(median(steady[i]), median(fresh[i])) for i in range(len(sizes))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             if backend == "postgresql" and not postgres_available():
                 print("# skipped postgresql: no server at 127.0.0.1:5432")
                 continue
-            results = [measure(backend, size, Path(tmp), args.runs, args.outlets) for size in sizes]
+            results = measure(backend, sizes, Path(tmp), args.runs, args.outlets)
             if len(results) > 1:
                 # Largest archive against the smallest: the goal is at most 1.2x.
                 figure(f"growth_{backend}_steady_ratio", results[-1][0] / results[0][0], "x")
