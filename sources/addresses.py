@@ -4,8 +4,13 @@ A host is resolved before each request (every redirect hop included) and refused
 its addresses is loopback, private, link-local or otherwise not globally routable. Sources
 whose own URL is local (tests, the demo site) opt out with ``allow_local``.
 
-Resolution and connection are separate steps, so a hostile DNS server could still answer
-differently the second time (rebinding); that needs a resolving transport, not done here.
+DNS rebinding (a hostile DNS server answering a public address to the check and a local one
+to the connection) is closed on the production client by sources/guarded_backend.py: every
+TCP connection resolves the host once, checks those addresses with the same rule and connects
+to exactly them. Not covered: through a proxy (``HTTP(S)_PROXY``/``ALL_PROXY`` with
+``trust_env``) the proxy resolves and connects to the target, so only the per-request check
+below applies and the rebinding gap stays open there; the proxy's own address is never
+blocked. Origins registered as local-allowed are not checked at connect time at all.
 """
 
 from __future__ import annotations
@@ -56,21 +61,29 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+def addresses_of(host: str, port: int, resolver: Resolver) -> list[str]:
+    """What ``host`` stands for: itself when an IP literal, loopback for the local names
+    (never asked of a resolver, which could say otherwise), else the resolver's answer."""
+    if host.lower().rstrip(".") in _LOCAL_NAMES:
+        return ["127.0.0.1", "::1"]
+    try:
+        return [str(ipaddress.ip_address(host))]
+    except ValueError:
+        return resolver(host, port)
+
+
+def blocked(url: httpx.URL, address: str, requested: str) -> SourceUnavailable:
+    """The error for ``url`` refused because its host resolves to local ``address``."""
+    return SourceUnavailable(
+        requested,
+        f"refusing {url.scheme}://{url.host}: it resolves to non-public address {address}",
+        kind=BLOCKED_ADDRESS,
+    )
+
+
 def check_public(url: httpx.URL, *, resolver: Resolver, requested: str) -> None:
     """Raise SourceUnavailable (kind ``blocked_address``) when ``url``'s host is local."""
-    host = url.host
     port = url.port or (443 if url.scheme == "https" else 80)
-    if host.lower().rstrip(".") in _LOCAL_NAMES:
-        addresses = ["127.0.0.1"]
-    else:
-        try:
-            addresses = [str(ipaddress.ip_address(host))]
-        except ValueError:
-            addresses = resolver(host, port)
-    for address in addresses:
+    for address in addresses_of(url.host, port, resolver):
         if not is_public_address(address):
-            raise SourceUnavailable(
-                requested,
-                f"refusing {url.scheme}://{host}: it resolves to non-public address {address}",
-                kind=BLOCKED_ADDRESS,
-            )
+            raise blocked(url, address, requested)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import httpx
 
 from parsers.base import FetchedPage
+from sources.addresses import blocked, system_resolver
 from sources.errors import (
     ConnectionFailed,
     FetchTimeout,
@@ -22,6 +23,7 @@ from sources.errors import (
     PageTooLarge,
     SourceUnavailable,
 )
+from sources.guarded_backend import AddressBlocked, GuardedBackend, install
 
 # Called with every URL about to be requested, redirect hops included; raises to refuse it.
 URLCheck = Callable[[httpx.URL], None]
@@ -71,18 +73,24 @@ def make_client(
     user_agent: str,
     timeout: float,
     transport: httpx.BaseTransport | None = None,
+    backend: GuardedBackend | None = None,
 ) -> httpx.Client:
     """An HTTP client that identifies itself, times out and follows at most 5 redirects.
 
-    ``transport`` is for tests (``httpx.MockTransport``); production leaves it None.
+    ``transport`` is for tests (``httpx.MockTransport``); production leaves it None, and then
+    every connection goes through ``backend`` (a GuardedBackend on the system resolver when
+    None): no connection to a non-public address whatever DNS says the second time.
     """
-    return httpx.Client(
+    client = httpx.Client(
         headers={"User-Agent": user_agent},
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
         follow_redirects=True,
         max_redirects=MAX_REDIRECTS,
         transport=transport,
     )
+    if transport is None:
+        install(client, backend if backend is not None else GuardedBackend(system_resolver))
+    return client
 
 
 def _check_scheme(url: httpx.URL, requested: str) -> None:
@@ -115,6 +123,27 @@ def _read_capped(
     return b"".join(chunks)
 
 
+def _address_blocked(exc: BaseException) -> AddressBlocked | None:
+    """The backend's refusal behind ``exc``: httpx re-raises httpcore errors as its own
+    (``raise httpx.ConnectError(...) from exc``), so look down the cause chain."""
+    cause: BaseException | None = exc
+    while cause is not None and not isinstance(cause, AddressBlocked):
+        cause = cause.__cause__
+    return cause
+
+
+def _send_one(client: httpx.Client, request: httpx.Request, requested: str) -> httpx.Response:
+    """One request; a connection the address policy refused surfaces as check_public's error
+    (kind ``blocked_address``, not a retryable connection failure)."""
+    try:
+        return client.send(request, stream=True, follow_redirects=False)
+    except httpx.ConnectError as exc:
+        refused = _address_blocked(exc)
+        if refused is None:
+            raise
+        raise blocked(request.url, refused.address, requested) from exc
+
+
 def _send(
     client: httpx.Client,
     request: httpx.Request,
@@ -129,7 +158,7 @@ def _send(
         if check_url is not None:
             check_url(request.url)
         seen.add(str(request.url))
-        response = client.send(request, stream=True, follow_redirects=False)
+        response = _send_one(client, request, requested)
         try:
             next_request = response.next_request
             if next_request is None:

@@ -3,9 +3,11 @@
 It holds the HTTP client and the limits of the run, and applies them in this order for each
 URL: the address policy (no local addresses unless ``allow_local``), robots.txt, then for each
 attempt the global concurrency limit, the per-host spacing, the caller's ``throttle`` and the
-request itself (redirect hops re-checked against the address policy). Transient failures are
-retried with exponential backoff and jitter; ``429``/``503`` with ``Retry-After`` wait what the
-server asks, up to a cap. Loopback hosts (your own machine: tests, the demo) are not spaced.
+request itself (redirect hops re-checked against the address policy, and every connection
+checked once more, on the very addresses it connects to: sources/guarded_backend.py). Transient
+failures are retried with exponential backoff and jitter; ``429``/``503`` with ``Retry-After``
+wait what the server asks, up to a cap. Loopback hosts (your own machine: tests, the demo) are
+not spaced.
 
 ``counts`` tallies what politeness cost: ``robots_blocked``, ``robots_unavailable``,
 ``retries``, ``retry_after_waits``.
@@ -23,7 +25,13 @@ from functools import partial
 
 import httpx
 
-from sources.addresses import Resolver, check_public, is_loopback_host, system_resolver
+from sources.addresses import (
+    BLOCKED_ADDRESS,
+    Resolver,
+    check_public,
+    is_loopback_host,
+    system_resolver,
+)
 from sources.errors import (
     BlockedByRobots,
     FetchError,
@@ -32,6 +40,7 @@ from sources.errors import (
     SourceUnavailable,
 )
 from sources.fetch import FetchResult, fetch, make_client
+from sources.guarded_backend import GuardedBackend
 from sources.politeness import (
     HostRateLimiter,
     Politeness,
@@ -83,7 +92,12 @@ class Fetcher:
     ) -> None:
         self.max_bytes = max_bytes
         self.politeness = politeness or Politeness()
-        self.client = make_client(user_agent=user_agent, timeout=timeout, transport=transport)
+        # Opens every connection of the production client (no ``transport``): the addresses
+        # checked are the ones connected to, so DNS rebinding cannot slip a local one in.
+        self._backend = GuardedBackend(resolver)
+        self.client = make_client(
+            user_agent=user_agent, timeout=timeout, transport=transport, backend=self._backend
+        )
         self.robots: RobotsPolicy | None = (
             RobotsPolicy(
                 user_agent=user_agent,
@@ -105,6 +119,7 @@ class Fetcher:
         self._counts_lock = threading.Lock()
         self._robots_failures: dict[str, FetchError] = {}  # origin -> why robots.txt failed
         self._loopback: dict[str, bool] = {}  # origin -> on a loopback address (no spacing)
+        self._local_origins: set[str] = set()  # origins the backend was told may be local
 
     def get(
         self,
@@ -144,9 +159,11 @@ class Fetcher:
             cause = self._robots_failures.get(origin)
             if cause is not None:
                 # The host itself is unreachable (DNS, refused, timeout): say that, with the
-                # kind of the real failure, rather than blame robots.txt.
+                # kind of the real failure, rather than blame robots.txt. A refused address
+                # keeps its kind, whether the hop check or the connection refused it.
                 error = FetchTimeout if isinstance(cause, FetchTimeout) else SourceUnavailable
-                raise error(url, f"host unreachable (robots.txt fetch failed: {cause})")
+                kind = BLOCKED_ADDRESS if cause.kind == BLOCKED_ADDRESS else None
+                raise error(url, f"host unreachable (robots.txt fetch failed: {cause})", kind=kind)
             raise BlockedByRobots(url, "robots.txt unavailable (5xx); not now")
         self._count("robots_blocked")
         raise BlockedByRobots(url, f"robots.txt disallows it for {self.robots.agent}")
@@ -215,6 +232,10 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
     ) -> FetchResult:
+        if allow_local and origin not in self._local_origins:
+            # Only this origin: a redirect elsewhere is still checked when it connects.
+            self._backend.allow_local(httpx.URL(origin))
+            self._local_origins.add(origin)
         check = None if allow_local else partial(_check_hop, resolver=self._resolver, requested=url)
         with self._slots:
             self.limiter.wait(origin, interval=0.0 if self._is_loopback(origin) else None)
