@@ -13,7 +13,7 @@ import feedparser
 from parsers.base import EntryRef, FeedMalformed, FetchedPage
 from parsers.feedfast import read_plain_feed
 from parsers.html import collapse_ws, make_soup, text_of
-from parsers.urls import resolve_link
+from parsers.urls import is_web_url, resolve_link
 
 MAX_ENTRIES = 5_000
 _HTML_START = (b"<!doctype html", b"<html")
@@ -28,8 +28,9 @@ def _first_date(entry: Any, *keys: str) -> datetime | None:
     for key in keys:
         # dict.get, not entry.get: feedparser's own lookup maps a missing updated_parsed to
         # published_parsed (with a deprecation warning), and "updated" must mean updated.
-        parsed: time.struct_time | None = dict.get(entry, key)
-        if parsed is not None:
+        parsed = dict.get(entry, key)
+        # A feed's own element of that name (<published_parsed>) lands here as a string.
+        if isinstance(parsed, time.struct_time):
             return datetime(*parsed[:6], tzinfo=UTC)
     return None
 
@@ -101,7 +102,7 @@ def _read_with_lxml(url: str, body: bytes) -> list[EntryRef] | None:
         return None
     refs: list[EntryRef] = []
     for entry in entries:
-        link = _entry_link(url, entry.link or entry.id)
+        link = _entry_link(url, entry.link, entry.id)
         if link is None:
             continue
         refs.append(
@@ -133,7 +134,7 @@ def _read_with_feedparser(url: str, body: bytes) -> list[EntryRef]:
 
     refs: list[EntryRef] = []
     for entry in entries[:MAX_ENTRIES]:
-        link = _entry_link(url, entry.get("link") or entry.get("id"))
+        link = _entry_link(url, entry.get("link"), entry.get("id"))
         if link is None:
             continue
         refs.append(
@@ -153,8 +154,12 @@ def _read_with_feedparser(url: str, body: bytes) -> list[EntryRef]:
     return refs
 
 
-def _entry_link(base_url: str, link: object) -> str | None:
-    """An entry's link (or id) made absolute, or None when it has no usable one."""
-    if not isinstance(link, str) or not link.strip():
-        return None
-    return resolve_link(base_url, link)
+def _entry_link(base_url: str, link: object, entry_id: object) -> str | None:
+    """An entry's link made absolute, or its id where it has no link and the id is itself a
+    web address; None when it has neither. A relative id ("id-123", a non-permalink guid)
+    names the entry, not a page: resolved against the feed it would be a made-up URL."""
+    if isinstance(link, str) and link.strip():
+        return resolve_link(base_url, link)
+    if isinstance(entry_id, str) and is_web_url(entry_id.strip()):
+        return resolve_link(base_url, entry_id)
+    return None

@@ -162,8 +162,9 @@ def next_baseline(
         for r in reports
     ]
     # The earlier sources stay cited, marked as the basis of the superseded statement.
+    basis = f"basis of baseline {baseline.version}"
     earlier = [
-        c.model_copy(update={"note": f"basis of baseline {baseline.version}: {c.note or ''}"})
+        c.model_copy(update={"note": f"{basis}: {c.note}" if c.note else basis})
         for c in dim.citations
     ]
     updated = dim.model_copy(

@@ -117,3 +117,29 @@ def test_a_body_naming_a_local_file_is_not_read_from_disk(tmp_path: Path) -> Non
     page = FetchedPage(url="https://ex.org/feed", body=str(local).encode())
     with pytest.raises(FeedMalformed, match="not a feed"):
         parse_feed(page)
+
+
+def _rss(items: str) -> FetchedPage:
+    body = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>{items}</channel></rss>'
+    )
+    return FetchedPage(url="https://ex.org/news/feed", body=body.encode())
+
+
+def test_an_id_that_is_not_a_web_address_is_never_made_a_link() -> None:
+    page = _rss(
+        '<item><title>a</title><guid isPermaLink="false">id-123</guid></item>'
+        '<item><title>b</title><guid isPermaLink="false">https://ex.org/b</guid></item>'
+        "<item><title>c</title><link>c.html</link><guid>id-9</guid></item>"
+    )
+    # "id-123" resolved against the feed would be https://ex.org/news/id-123, a made-up page.
+    assert [e.url for e in parse_feed(page)] == ["https://ex.org/b", "https://ex.org/news/c.html"]
+
+
+def test_an_element_named_like_a_parsed_date_is_not_a_date() -> None:
+    page = _rss(
+        "<item><title>a</title><link>https://ex.org/a</link>"
+        "<published_parsed>oops</published_parsed><updated_parsed>7</updated_parsed></item>"
+    )
+    (entry,) = parse_feed(page)
+    assert (entry.url, entry.published, entry.updated) == ("https://ex.org/a", None, None)

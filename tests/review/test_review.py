@@ -65,6 +65,7 @@ def test_accept_writes_next_baseline_version(session: Session, tmp_path: Path) -
     cited = [(c.outlet, str(c.url)) for c in dim.citations[:2]]
     assert ("Daily NK", "https://news.example.org/daily-nk/0") in cited
     assert dim.citations[-1].outlet == "Test Analysis"  # the old basis stays cited
+    assert dim.citations[-1].note == "basis of baseline 2025.1"  # it had no note of its own
 
     stored = session.exec(select(BaselineVersion).where(BaselineVersion.version == "2025.2"))
     row = stored.one()
