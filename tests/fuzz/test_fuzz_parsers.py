@@ -10,11 +10,10 @@ The suite runs a few examples per test; ``TRADEWATCH_FUZZ_EXAMPLES=100000`` runs
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from classify.baseline import load_baseline
@@ -24,18 +23,12 @@ from parsers.feed import parse_feed
 from parsers.listing import parse_listing
 from parsers.sitemap import parse_sitemap
 from parsers.urls import canonicalize_url
+from tests.fuzzing import FUZZ
 from tradewatch.configfile import ConfigError
 from tradewatch.settings import DEFAULT_BASELINE_FILE, DEFAULT_SOURCES_FILE
 from tradewatch.sources_config import load_sources
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-EXAMPLES = int(os.environ.get("TRADEWATCH_FUZZ_EXAMPLES", "60"))
-FUZZ = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,  # no example database in the repository
-)
 
 HTML_FILES = sorted(FIXTURES.glob("*/*.html"))
 XML_FILES = sorted(FIXTURES.glob("*/*.xml"))

@@ -14,31 +14,24 @@ Where ``fast`` is asserted, the lxml path must answer by itself (True) or hand t
 from __future__ import annotations
 
 import itertools
-import os
 import random
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from feedparser.datetimes import _parse_date
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.site import BenchSite
 from parsers import feed, feedfast
 from parsers.base import EntryRef, FetchedPage, ParseError
+from tests.fuzzing import FUZZ
 from tests.parsers.feedgen import DATES_HANDED_OVER, DATES_READ, Feed, corpus, each_choice
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 DEMO_FEED = Path(__file__).resolve().parents[2] / "tradewatch" / "demo_site" / "feed.xml"
 URL = "https://www.example.org/news/feed.xml"
-EXAMPLES = int(os.environ.get("TRADEWATCH_FUZZ_EXAMPLES", "60"))
-RANDOM = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
-)
 
 Outcome = list[EntryRef] | tuple[str, str]
 
@@ -360,7 +353,7 @@ DAMAGE = [
 ]
 
 
-@RANDOM
+@FUZZ
 @given(st.integers(min_value=0, max_value=len(CORPUS) - 1), st.randoms(use_true_random=False))
 def test_damaged_feed_by_both_paths(index: int, rng: random.Random) -> None:
     text = CORPUS[index].body.decode("utf-8")

@@ -13,13 +13,12 @@ page to the BeautifulSoup path (``Unsupported``), which is then equal by constru
 
 from __future__ import annotations
 
-import os
 import random
 import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bench.site import render_article
@@ -29,6 +28,7 @@ from parsers.base import FetchedPage, ParsedArticle, ParseError, PaywallTeaser
 from parsers.html import decode_html
 from parsers.lxmlpage import Unsupported
 from parsers.profile import SiteProfile, extract_article, extract_article_bs4
+from tests.fuzzing import FUZZ
 from tests.parsers.pagegen import PageGenerator
 from tests.parsers.test_article_fixtures import CASES, FIXTURES, _load
 
@@ -42,13 +42,6 @@ OUTLETS: dict[str, SiteProfile] = {
 # The XML-declaration pages make BeautifulSoup warn that it parses XML as HTML, as it should.
 pytestmark = pytest.mark.filterwarnings("ignore::bs4.XMLParsedAsHTMLWarning")
 URL = "https://www.example.org/news/article-1#top"
-EXAMPLES = int(os.environ.get("TRADEWATCH_FUZZ_EXAMPLES", "60"))
-RANDOM = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
-)
 
 Outcome = ParsedArticle | tuple[str, str]
 
@@ -506,7 +499,7 @@ def test_the_hand_written_pages_reach_the_outcomes_they_are_about() -> None:
 GENERATED_PROFILES = [OUTLETS[name] for name in sorted(OUTLETS)]
 
 
-@RANDOM
+@FUZZ
 @given(rng=st.randoms(use_true_random=False))
 def test_generated_pages_by_both_paths(rng: random.Random) -> None:
     profile, html = PageGenerator(rng, GENERATED_PROFILES).page()
@@ -553,7 +546,7 @@ def mutated_pages(draw: st.DrawFn) -> tuple[str, bytes]:
     return draw(st.sampled_from([name, *sorted(OUTLETS)])), bytes(data)
 
 
-@RANDOM
+@FUZZ
 @given(case=mutated_pages(), content_type=st.sampled_from([None, "text/html; charset=euc-kr"]))
 def test_mutated_pages_by_both_paths(case: tuple[str, bytes], content_type: str | None) -> None:
     name, body = case

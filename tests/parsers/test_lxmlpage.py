@@ -9,7 +9,6 @@ lxml upgrade that changes one fails a test that names it.
 
 from __future__ import annotations
 
-import os
 import random
 
 import lxml.etree  # type: ignore[import-untyped]
@@ -17,7 +16,7 @@ import lxml.html  # type: ignore[import-untyped]
 import pytest
 from bs4 import BeautifulSoup, Tag
 from bs4.builder import HTMLTreeBuilder
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lxml.cssselect import CSSSelector  # type: ignore[import-untyped]
 
@@ -25,6 +24,7 @@ from parsers import dailynk, kcnawatch, nknews, thirtyeightnorth, yonhap
 from parsers.html import PUBLISHED_META, attr_str, make_soup, text_of
 from parsers.lxmlpage import Page, Unsupported, compile_selector
 from parsers.profile import COMMON_DROP, SiteProfile
+from tests.fuzzing import FUZZ
 from tests.parsers.pagegen import PageGenerator
 
 # The XML-declaration pages make BeautifulSoup warn that it parses XML as HTML, as it should.
@@ -46,13 +46,6 @@ SELECTORS = sorted(
     | {"div > p", "article p", "#selected", "*.x", "template p", "[rel=canonical]", "a[rel]"}
     | {"* p", "div > * li", "* > html", "* html", "body *", "p *"}
     | {"[href='/a%20b/%C3%BC']", "[selected='']", "[selected=selected]", "[name='x%20y']"}
-)
-EXAMPLES = int(os.environ.get("TRADEWATCH_FUZZ_EXAMPLES", "60"))
-RANDOM = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    database=None,
 )
 TAGS = [
     *("a", "abbr", "address", "area", "article", "aside", "audio", "b", "base"),
@@ -116,7 +109,7 @@ def compare_page(html: str) -> None:
             assert found == [position[id(t)] for t in tag.select(css)], css
 
 
-@RANDOM
+@FUZZ
 @given(rng=st.randoms(use_true_random=False))
 def test_random_pages_read_element_by_element_as_beautifulsoup(rng: random.Random) -> None:
     _, html = PageGenerator(rng, PROFILES).page()
