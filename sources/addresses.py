@@ -81,9 +81,13 @@ def blocked(url: httpx.URL, address: str, requested: str) -> SourceUnavailable:
     )
 
 
+def port_of(url: httpx.URL) -> int:
+    """The TCP port a request for ``url`` connects to."""
+    return url.port or (443 if url.scheme == "https" else 80)
+
+
 def check_public(url: httpx.URL, *, resolver: Resolver, requested: str) -> None:
     """Raise SourceUnavailable (kind ``blocked_address``) when ``url``'s host is local."""
-    port = url.port or (443 if url.scheme == "https" else 80)
-    for address in addresses_of(url.host, port, resolver):
+    for address in addresses_of(url.host, port_of(url), resolver):
         if not is_public_address(address):
             raise blocked(url, address, requested)

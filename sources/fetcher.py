@@ -119,7 +119,6 @@ class Fetcher:
         self._counts_lock = threading.Lock()
         self._robots_failures: dict[str, FetchError] = {}  # origin -> why robots.txt failed
         self._loopback: dict[str, bool] = {}  # origin -> on a loopback address (no spacing)
-        self._local_origins: set[str] = set()  # origins the backend was told may be local
 
     def get(
         self,
@@ -232,10 +231,9 @@ class Fetcher:
         last_modified: str | None,
         max_bytes: int,
     ) -> FetchResult:
-        if allow_local and origin not in self._local_origins:
+        if allow_local:
             # Only this origin: a redirect elsewhere is still checked when it connects.
-            self._backend.allow_local(httpx.URL(origin))
-            self._local_origins.add(origin)
+            self._backend.allow_local(origin)
         check = None if allow_local else partial(_check_hop, resolver=self._resolver, requested=url)
         with self._slots:
             self.limiter.wait(origin, interval=0.0 if self._is_loopback(origin) else None)

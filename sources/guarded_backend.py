@@ -21,9 +21,7 @@ from collections.abc import Iterable
 import httpcore
 import httpx
 
-from sources.addresses import Resolver, addresses_of, is_public_address
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from sources.addresses import Resolver, addresses_of, is_public_address, port_of
 
 
 class AddressBlocked(httpcore.ConnectError):
@@ -37,8 +35,7 @@ class AddressBlocked(httpcore.ConnectError):
 
 def connect_key(url: httpx.URL) -> tuple[str, int]:
     """The (host, port) httpcore will ask ``connect_tcp`` for when requesting ``url``."""
-    port = url.port or DEFAULT_PORTS.get(url.scheme, 80)
-    return url.raw_host.decode("ascii").lower(), port
+    return url.raw_host.decode("ascii").lower(), port_of(url)
 
 
 class GuardedBackend(httpcore.NetworkBackend):
@@ -47,13 +44,20 @@ class GuardedBackend(httpcore.NetworkBackend):
     def __init__(self, resolver: Resolver, inner: httpcore.NetworkBackend | None = None) -> None:
         self._resolver = resolver
         self._inner = inner if inner is not None else httpcore.SyncBackend()
-        self._local_ok: set[tuple[str, int]] = set()
+        self._local_ok: set[tuple[str, int]] = set()  # what connect_tcp is asked for
+        self._local_origins: set[str] = set()  # the origins those came from, as given
         self._lock = threading.Lock()  # sources are fetched from several threads
 
-    def allow_local(self, url: httpx.URL) -> None:
-        """Let ``url``'s origin (host and port) be reached on a local address from now on."""
+    def allow_local(self, origin: str) -> None:
+        """Let ``origin`` (``scheme://host[:port]``) be reached on a local address from now
+        on. Called before every request of a local source: an origin seen before costs a
+        set lookup, not a URL parse."""
+        if origin in self._local_origins:
+            return
+        key = connect_key(httpx.URL(origin))
         with self._lock:
-            self._local_ok.add(connect_key(url))
+            self._local_ok.add(key)
+            self._local_origins.add(origin)
 
     def connect_tcp(
         self,

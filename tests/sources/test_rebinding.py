@@ -181,7 +181,7 @@ def test_the_guarded_backend_is_installed_and_used(server: Server) -> None:
     # ._network_backend): if a new version moves them, this fails instead of silently
     # leaving the OS to resolve (and rebinding open).
     spy = SpyBackend()
-    spy.allow_local(httpx.URL(f"http://127.0.0.1:{server.port}/"))
+    spy.allow_local(f"http://127.0.0.1:{server.port}")
     with make_client(user_agent="t", timeout=5.0, backend=spy) as client:
         assert client.get(f"http://127.0.0.1:{server.port}/x").status_code == 200
     assert spy.connects == [("127.0.0.1", server.port)]
