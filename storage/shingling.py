@@ -87,7 +87,7 @@ class Shingled:
     title: str
     text: str
     hashes: frozenset[int]
-    bits: SketchBits | None = None  # sketch_bits(hashes), if computed
+    bits: SketchBits  # sketch_bits(hashes)
 
     @classmethod
     def of(cls, title: str, text: str) -> Shingled:
