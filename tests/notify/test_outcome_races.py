@@ -24,17 +24,15 @@ from storage.deliveries import (
     backoff,
     claim,
     confirm,
-    ensure_deliveries,
     mark_failed,
     mark_sent,
     recover,
     release,
 )
-from storage.digests import save_digest
-from storage.enums import DeliveryStatus, DigestKind
+from storage.enums import DeliveryStatus
 from storage.models import Alert, Delivery
 from tests.review.helpers import store_change
-from tests.storage.helpers import at
+from tests.storage.helpers import at, stored_delivery
 from tradewatch import outbox
 from tradewatch.digest import deliver_due
 from tradewatch.outbox import send_one
@@ -54,25 +52,6 @@ def other(engine: Engine) -> Iterator[Session]:
     """Run B's session (or an operator's): another connection to the same database."""
     with Session(engine) as sess:
         yield sess
-
-
-def _delivery(session: Session) -> Delivery:
-    digest = save_digest(
-        session=session,
-        kind=DigestKind.SCHEDULED,
-        window_start=at(0),
-        window_end=at(24),
-        title="Digest",
-        markdown="# Digest",
-        html="<h1>Digest</h1>",
-        text="Digest",
-        summary={},
-        path=None,
-    )
-    channels = [(CHANNEL.key, CHANNEL.label)]
-    (row,) = ensure_deliveries(session=session, digest=digest, channels=channels)
-    session.commit()
-    return row
 
 
 def _sending(monkeypatch: pytest.MonkeyPatch, meanwhile: Step, *, fails: bool) -> None:
@@ -126,7 +105,7 @@ def test_late_failure_leaves_a_row_another_run_sent(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
 
     def b_sends_it() -> None:
         assert deliver_due(other, urls=[URL], now=B_AT) == (1, 0)
@@ -152,7 +131,7 @@ def test_late_failure_leaves_another_runs_live_claim(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     b_rows: list[Delivery] = []
     _sending(monkeypatch, lambda: b_rows.append(_b_claims(other, row.id)), fails=True)
     with caplog.at_level(logging.WARNING, logger="tradewatch.outbox"):
@@ -179,7 +158,7 @@ def test_late_failure_leaves_another_runs_live_claim(
 def test_late_success_is_recorded_over_a_live_claim_whose_failure_is_then_refused(
     session: Session, other: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     b_rows: list[Delivery] = []
     _sending(monkeypatch, lambda: b_rows.append(_b_claims(other, row.id)), fails=False)
     assert send_one(session, row, CHANNEL, row.digest, now=A_AT) is True
@@ -204,7 +183,7 @@ def test_late_success_after_another_run_sent_keeps_its_record(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
 
     def b_sends_it() -> None:
         assert deliver_due(other, urls=[URL], now=B_AT) == (1, 0)
@@ -227,7 +206,7 @@ def test_late_success_after_another_run_sent_keeps_its_record(
 def test_late_failure_leaves_what_an_operator_decided(
     operator: str, session: Session, other: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     act = release if operator == "release" else confirm
 
     def operator_acts() -> None:
@@ -248,7 +227,7 @@ def test_late_failure_leaves_what_an_operator_decided(
 def test_a_reclaim_at_the_same_instant_by_this_process_is_told_apart(
     session: Session, other: Session
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     assert claim(session=session, row=row, now=A_AT)
     assert row.id is not None
     release(session=other, model=Delivery, row_id=row.id, now=A_AT)
@@ -293,7 +272,7 @@ def test_alerts_get_the_same_protection(session: Session, other: Session) -> Non
 
 
 def test_unclaimed_rows_are_marked_and_counted_as_before(session: Session) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     assert mark_failed(session=session, delivery=row, error="refused", now=A_AT)
     assert (row.status, row.attempts, row.next_attempt_at) == (
         DeliveryStatus.FAILED,
@@ -322,7 +301,7 @@ def test_unclaimed_rows_are_marked_and_counted_as_before(session: Session) -> No
 def test_unclaimed_stale_reads_neither_clobber_a_claim_nor_lose_a_delivery(
     session: Session, other: Session, engine: Engine
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
     with Session(engine) as third:
         # two callers read the row pending and send without claiming; meanwhile B claims it
         also = third.get(Delivery, row.id)

@@ -1,13 +1,20 @@
-"""Builders for storage tests: articles, verdicts and a baseline written for these tests."""
+"""Builders for storage tests: articles, verdicts, a baseline and digest deliveries written
+for these tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from sqlmodel import Session
+
 from classify.baseline import Baseline
 from classify.types import Assessment as Verdict
 from classify.types import DimensionSignal, Direction, Evidence, Relation
 from parsers.base import ParsedArticle
+from storage.deliveries import ensure_deliveries
+from storage.digests import save_digest
+from storage.enums import DigestKind
+from storage.models import Delivery
 
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 CLASSIFIER = "rules-1"
@@ -94,3 +101,26 @@ def baseline(
             ],
         }
     )
+
+
+def stored_delivery(
+    session: Session, key: str = "a", end_h: float = 24, *, label: str | None = None
+) -> Delivery:
+    """The one delivery, to channel ``key``, of a stored digest of the day ending at
+    ``at(end_h)``; committed."""
+    digest = save_digest(
+        session=session,
+        kind=DigestKind.SCHEDULED,
+        window_start=at(end_h - 24),
+        window_end=at(end_h),
+        title="Digest",
+        markdown="# Digest",
+        html="<h1>Digest</h1>",
+        text="Digest",
+        summary={},
+        path=None,
+    )
+    channels = [(key, label if label is not None else key)]
+    (row,) = ensure_deliveries(session=session, digest=digest, channels=channels)
+    session.commit()
+    return row

@@ -24,7 +24,6 @@ from storage.deliveries import (
     abandoned,
     claim,
     claimer_gone,
-    ensure_deliveries,
     idempotency_key,
     mark_failed,
     mark_sent,
@@ -32,32 +31,13 @@ from storage.deliveries import (
     release,
     release_abandoned,
 )
-from storage.digests import save_digest
 from storage.enums import DeliveryStatus, DigestKind
 from storage.models import Alert, Delivery, Digest
-from tests.storage.helpers import at
+from tests.storage.helpers import at, stored_delivery
 
 HOST = socket.gethostname()
 # Above Linux's PID_MAX_LIMIT (2**22): no process can ever have this pid.
 NO_SUCH_PID = 2**22 + 1
-
-
-def _delivery(session: Session, channel: str = "a", end_h: float = 24) -> Delivery:
-    digest = save_digest(
-        session=session,
-        kind=DigestKind.SCHEDULED,
-        window_start=at(end_h - 24),
-        window_end=at(end_h),
-        title="Digest",
-        markdown="# Digest",
-        html="<h1>Digest</h1>",
-        text="Digest",
-        summary={},
-        path=None,
-    )
-    (row,) = ensure_deliveries(session=session, digest=digest, channels=[(channel, channel)])
-    session.commit()
-    return row
 
 
 def _abandon(session: Session, row: Delivery, claimed_by: str | None, expires_h: float) -> None:
@@ -72,7 +52,7 @@ def _abandon(session: Session, row: Delivery, claimed_by: str | None, expires_h:
 
 
 def test_claim_records_this_process_and_the_lease(session: Session) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session)
     assert claim(session=session, row=row, now=at(25))
     me = Claimer.current()
     assert row.claimed_by == str(me) == f"{HOST}:{os.getpid()}:{me.start}"
@@ -86,7 +66,7 @@ def test_claim_records_this_process_and_the_lease(session: Session) -> None:
 
 
 def test_failed_and_released_rows_hold_no_lease(session: Session) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session)
     claim(session=session, row=row, now=at(25))
     mark_failed(session=session, delivery=row, error="HTTP 500", now=at(25))
     session.commit()
@@ -145,13 +125,13 @@ def _start_of_child(pid: int) -> str:
 
 def test_abandoned_finds_gone_claimers_and_ended_leases_only(session: Session) -> None:
     me = str(Claimer.current())
-    gone = _delivery(session, "gone", 24)
+    gone = stored_delivery(session, "gone", 24)
     _abandon(session, gone, f"{HOST}:{NO_SUCH_PID}:1", expires_h=30)
-    live = _delivery(session, "live", 48)
+    live = stored_delivery(session, "live", 48)
     _abandon(session, live, me, expires_h=30)
-    far = _delivery(session, "far", 72)
+    far = stored_delivery(session, "far", 72)
     _abandon(session, far, f"elsewhere.example.org:{NO_SUCH_PID}:1", expires_h=30)
-    legacy = _delivery(session, "legacy", 96)  # claimed before claims were recorded
+    legacy = stored_delivery(session, "legacy", 96)  # claimed before claims were recorded
     _abandon(session, legacy, None, expires_h=30)
     keys = ["gone", "live", "far", "legacy"]
 
@@ -166,7 +146,7 @@ def test_abandoned_finds_gone_claimers_and_ended_leases_only(session: Session) -
 
 
 def test_two_recoveries_release_a_row_once(session: Session, engine: Engine) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session)
     _abandon(session, row, f"{HOST}:{NO_SUCH_PID}:1", expires_h=30)
     with Session(engine) as first, Session(engine) as second:
         # both read the abandoned claim before either acts
@@ -186,7 +166,7 @@ def test_two_recoveries_release_a_row_once(session: Session, engine: Engine) -> 
 def test_a_stale_read_does_not_release_a_row_claimed_again(
     session: Session, engine: Engine
 ) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session)
     _abandon(session, row, f"{HOST}:{NO_SUCH_PID}:1", expires_h=30)
     with Session(engine) as slow:
         (stale,) = abandoned(session=slow, model=Delivery, channel_keys=["a"], now=at(25))
@@ -249,7 +229,7 @@ def test_idempotency_key_identifies_message_and_channel() -> None:
 
 
 def test_key_survives_reload_and_attempts(session: Session, engine: Engine) -> None:
-    row = _delivery(session)
+    row = stored_delivery(session)
     before = idempotency_key(row)
     claim(session=session, row=row, now=at(25))
     mark_failed(session=session, delivery=row, error="HTTP 500", now=at(25))
@@ -315,7 +295,7 @@ def test_an_operator_release_read_before_a_claim_does_not_land_on_the_send(
 ) -> None:
     from storage.deliveries import OutboxError
 
-    row = _delivery(session)
+    row = stored_delivery(session)
     assert claim(session=session, row=row, now=at(25))
     mark_failed(session=session, delivery=row, error="refused", now=at(25))
     session.commit()
@@ -337,7 +317,7 @@ def test_an_operator_confirm_read_before_a_recovery_does_not_undo_it(
 ) -> None:
     from storage.deliveries import OutboxError, confirm
 
-    row = _delivery(session)
+    row = stored_delivery(session)
     _abandon(session, row, f"{HOST}:{NO_SUCH_PID}:1", expires_h=30)
     assert row.id is not None
     with Session(engine) as operator:
