@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.3" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.4" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -254,3 +254,48 @@ def test_watch_topics_do_not_reach_other_countries(classifier: RuleClassifier) -
         "to a new special economic zone.",
     )
     assert not a.relevant and a.relation is Relation.UNRELATED
+
+
+def test_customs_statistics_are_not_border_policy(classifier: RuleClassifier) -> None:
+    # "customs figures" names where the numbers come from; with "expanded" in the clause it
+    # used to read as the border reopening: a false departure on border_customs.
+    a = _assess(
+        classifier,
+        "Trade between North Korea and Russia expanded last year, according to customs "
+        "figures. Pyongyang has sought to diversify its trade partners away from China.",
+    )
+    assert "border_customs" not in a.dimensions
+    assert a.relation is Relation.CONFIRMS
+    partners = _signal(a, "trade_partners")
+    assert partners.direction is Direction.LOOSENING and partners.score == 2.0
+    cited = _assess(
+        classifier,
+        "North Korea's exports grew and imports expanded in October, Chinese customs data "
+        "show, and the General Administration of Customs said trade rose.",
+    )
+    assert "border_customs" not in cited.dimensions
+
+
+def test_customs_posts_are_still_border_policy(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea reopened its customs post at Wonjong. Customs officials eased "
+        "inspections of trucks.",
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.LOOSENING and border.relation is Relation.DEPARTS
+
+
+def test_control_over_trade_is_not_a_partners_loosening(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Kim Jong Un ordered officials to strengthen the state's control over trade. "
+        "Inspectors will tighten supervision of trading companies.",
+    )
+    assert "trade_partners" not in a.dimensions
+    assert _signal(a, "state_oversight").direction is Direction.TIGHTENING
+    ties = _assess(
+        classifier,
+        "North Korea and China agreed to strengthen trade ties. Exports to China expanded.",
+    )
+    assert _signal(ties, "trade_partners").direction is Direction.LOOSENING
