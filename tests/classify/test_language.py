@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.4" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.5" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -299,3 +299,45 @@ def test_control_over_trade_is_not_a_partners_loosening(classifier: RuleClassifi
         "North Korea and China agreed to strengthen trade ties. Exports to China expanded.",
     )
     assert _signal(ties, "trade_partners").direction is Direction.LOOSENING
+
+
+def test_signing_an_economic_agreement_widens_partners(classifier: RuleClassifier) -> None:
+    # Signing used to be a negotiation-delegations loosening, so every signing departed from
+    # the baseline, a sports accord included.
+    deal = classifier.assess(
+        ClassifierInput(
+            id="deal",
+            title="Russia, North Korea sign deal to expand trade",
+            text="Russia and North Korea signed an agreement to expand trade and economic "
+            "cooperation, KCNA said.",
+        )
+    )
+    assert deal.relation is Relation.CONFIRMS
+    assert deal.dimensions == ["trade_partners"]
+    sports = classifier.assess(
+        ClassifierInput(
+            id="sports",
+            title="North Korea signs sports agreement with Laos",
+            text="North Korea and Laos signed an agreement on cooperation in sports and youth "
+            "exchanges, KCNA said.",
+        )
+    )
+    assert not sports.relevant and sports.relation is Relation.UNRELATED
+
+
+def test_a_source_in_a_border_town_is_not_border_news(classifier: RuleClassifier) -> None:
+    a = classifier.assess(
+        ClassifierInput(
+            id="x",
+            title="North Korea lets firms sign deals on their own",
+            text="North Korea has allowed trading companies to sign contracts with Chinese "
+            "firms on their own, sources in Sinuiju said.",
+        )
+    )
+    assert a.dimensions == ["trade_authority"]
+    crossing = _assess(
+        classifier,
+        "North Korea reopened the bridge crossing at Sinuiju, and trucks crossed from "
+        "Dandong again.",
+    )
+    assert _signal(crossing, "border_customs").relation is Relation.DEPARTS
