@@ -65,10 +65,14 @@ GENERIC_REAFFIRMATION = re.compile(
 )
 
 # "not", "cannot", "no longer", "unable to" within a few words before a cue.
+# "No sign that North Korea will reopen": the negation governs a whole clause, so it may
+# stand further back than three words (still within the window searched).
 NEGATION_BEFORE = re.compile(
-    r"\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
+    r"(\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
     r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|"
-    r"denied|refused to)\b(\s+\S+){0,3}\s*$"
+    r"denied|refused to)\b(\s+\S+){0,3}"
+    r"|\bno (signs?|indications?|plans?|intention|evidence)( yet)?( that| of| to)?\b(\s+\S+){0,6})"
+    r"\s*$"
 )
 # The end of a restriction: "stopped confiscating", "lifted the ban", "no longer raids". A
 # tightening cue right after one of these reports a loosening.

@@ -73,11 +73,17 @@ _ABBREVIATIONS = frozenset(
 _BOUNDARY = re.compile(r"[.!?][\"'\u2019\u201d)\]]*\s+(?=[\"'\u2018\u201c(\[]?[A-Z0-9])")
 # Runs on normalised (lower-case) text. It finds what
 #   ;|,?\s+\bbut\b|,?\s+\bhowever\b,?|,?\s+\balthough\b|,?\s+\bthough\b|,?\s+\bwhile\b|
-#   ,?\s+\bwhereas\b|,?\s+\beven as\b|,?\s+\bdespite\b|,?\s+\byet\b
+#   ,?\s+\bwhereas\b|,?\s+\beven as\b|,?\s+\bdespite\b|,?\s+\byet\b(?! to\b| again\b| another\b)
+# (with "yet" not after "not" or "as")
 # finds (same starts, same ends), but starts with a character class, which ``re`` scans for
 # quickly instead of trying every alternative at every position: the ";" , "," or space a
-# match starts with is consumed first, and a lookbehind tells which one it was.
-_CONTRAST = r"(?:but\b|however\b,?|although\b|though\b|while\b|whereas\b|even as\b|despite\b|yet\b)"
+# match starts with is consumed first, and a lookbehind tells which one it was. "Has yet to
+# resume", "not yet reopened", "as yet": "yet" is the negation there, not a contrast, and
+# splitting at it cut the negation off its verb.
+_CONTRAST = (
+    r"(?:but\b|however\b,?|although\b|though\b|while\b|whereas\b|even as\b|despite\b|"
+    r"(?<!\bnot )(?<!\bas )yet\b(?! to\b| again\b| another\b))"
+)
 _CLAUSE = re.compile(rf"[;,\s](?:(?<=;)|(?<=,)\s+{_CONTRAST}|(?<=\s)\s*{_CONTRAST})")
 _CONCESSIVE_START = re.compile(r"\s*(although|though|while|whereas|even as|despite)\b")
 

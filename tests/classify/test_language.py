@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.5" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.6" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -341,3 +341,52 @@ def test_a_source_in_a_border_town_is_not_border_news(classifier: RuleClassifier
         "Dandong again.",
     )
     assert _signal(crossing, "border_customs").relation is Relation.DEPARTS
+
+
+def test_no_sign_of_reopening_is_not_a_reopening(classifier: RuleClassifier) -> None:
+    a = classifier.assess(
+        ClassifierInput(
+            id="x",
+            title="No sign N. Korea will reopen border soon",
+            text="There is no sign that North Korea will reopen its border with China to "
+            "ordinary traffic any time soon, traders in Dandong said.",
+        )
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.REAFFIRMATION
+    assert a.relation is Relation.CONFIRMS
+
+
+def test_yet_to_resume_is_not_a_resumption(classifier: RuleClassifier) -> None:
+    # The clause splitter used to cut "has yet to resume" at "yet", leaving "resume ..."
+    # without its negation: a border loosening that departed.
+    a = classifier.assess(
+        ClassifierInput(
+            id="x",
+            title="N. Korea has yet to resume passenger trains",
+            text="North Korea has yet to resume passenger train service to Beijing. It has yet "
+            "to resume freight service to Dandong either, a railway official said.",
+        )
+    )
+    assert a.relation is not Relation.DEPARTS
+    assert all(s.direction is not Direction.LOOSENING for s in a.signals)
+
+
+def test_permitted_again_is_border_news_only_for_what_crosses(
+    classifier: RuleClassifier,
+) -> None:
+    changers = classifier.assess(
+        ClassifierInput(
+            id="x",
+            title="North Korea permits private money changers again",
+            text="North Korean authorities are again tolerating private money changers in "
+            "Pyongyang markets after a two-year crackdown, sources said.",
+        )
+    )
+    assert "border_customs" not in changers.dimensions
+    trucks = _assess(
+        classifier,
+        "North Korea permitted Chinese trucks to enter Sinuiju again. Customs officials "
+        "reopened the freight terminal.",
+    )
+    assert _signal(trucks, "border_customs").direction is Direction.LOOSENING

@@ -32,6 +32,27 @@ def test_clauses_mark_concessions_as_subordinate() -> None:
 
 
 @pytest.mark.parametrize(
+    "sentence",
+    [
+        "north korea has yet to resume passenger trains",
+        "the border has not yet reopened",
+        "no date has been set as yet for the talks",
+        "yet another crackdown began",
+        "prices rose yet again",
+    ],
+)
+def test_yet_as_negation_or_emphasis_does_not_split(sentence: str) -> None:
+    assert split_clauses(sentence) == [(sentence, False)]
+
+
+def test_yet_as_contrast_splits() -> None:
+    assert split_clauses("trade resumed, yet controls remain tight") == [
+        ("trade resumed", False),
+        (" controls remain tight", False),
+    ]
+
+
+@pytest.mark.parametrize(
     ("pattern", "stems"),
     [
         (r"\b(tighten|step\w* up)\w* x", {"tighten", "step"}),
