@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.6" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.7" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -390,3 +390,18 @@ def test_permitted_again_is_border_news_only_for_what_crosses(
         "reopened the freight terminal.",
     )
     assert _signal(trucks, "border_customs").direction is Direction.LOOSENING
+
+
+def test_longer_market_hours_are_not_longer_customs_hours(classifier: RuleClassifier) -> None:
+    market = _assess(
+        classifier,
+        "North Korea has extended market opening hours in Pyongyang and allowed traders to "
+        "sell industrial goods, sources said.",
+    )
+    assert "border_customs" not in market.dimensions
+    customs = _assess(
+        classifier,
+        "North Korea extended the working hours of the customs office at the bridge, and "
+        "trucks crossed until late evening.",
+    )
+    assert _signal(customs, "border_customs").direction is Direction.LOOSENING
