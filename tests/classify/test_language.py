@@ -304,35 +304,29 @@ def test_control_over_trade_is_not_a_partners_loosening(classifier: RuleClassifi
 def test_signing_an_economic_agreement_widens_partners(classifier: RuleClassifier) -> None:
     # Signing used to be a negotiation-delegations loosening, so every signing departed from
     # the baseline, a sports accord included.
-    deal = classifier.assess(
-        ClassifierInput(
-            id="deal",
-            title="Russia, North Korea sign deal to expand trade",
-            text="Russia and North Korea signed an agreement to expand trade and economic "
-            "cooperation, KCNA said.",
-        )
+    deal = _assess(
+        classifier,
+        "Russia and North Korea signed an agreement to expand trade and economic "
+        "cooperation, KCNA said.",
+        title="Russia, North Korea sign deal to expand trade",
     )
     assert deal.relation is Relation.CONFIRMS
     assert deal.dimensions == ["trade_partners"]
-    sports = classifier.assess(
-        ClassifierInput(
-            id="sports",
-            title="North Korea signs sports agreement with Laos",
-            text="North Korea and Laos signed an agreement on cooperation in sports and youth "
-            "exchanges, KCNA said.",
-        )
+    sports = _assess(
+        classifier,
+        "North Korea and Laos signed an agreement on cooperation in sports and youth "
+        "exchanges, KCNA said.",
+        title="North Korea signs sports agreement with Laos",
     )
     assert not sports.relevant and sports.relation is Relation.UNRELATED
 
 
 def test_a_source_in_a_border_town_is_not_border_news(classifier: RuleClassifier) -> None:
-    a = classifier.assess(
-        ClassifierInput(
-            id="x",
-            title="North Korea lets firms sign deals on their own",
-            text="North Korea has allowed trading companies to sign contracts with Chinese "
-            "firms on their own, sources in Sinuiju said.",
-        )
+    a = _assess(
+        classifier,
+        "North Korea has allowed trading companies to sign contracts with Chinese "
+        "firms on their own, sources in Sinuiju said.",
+        title="North Korea lets firms sign deals on their own",
     )
     assert a.dimensions == ["trade_authority"]
     crossing = _assess(
@@ -344,13 +338,11 @@ def test_a_source_in_a_border_town_is_not_border_news(classifier: RuleClassifier
 
 
 def test_no_sign_of_reopening_is_not_a_reopening(classifier: RuleClassifier) -> None:
-    a = classifier.assess(
-        ClassifierInput(
-            id="x",
-            title="No sign N. Korea will reopen border soon",
-            text="There is no sign that North Korea will reopen its border with China to "
-            "ordinary traffic any time soon, traders in Dandong said.",
-        )
+    a = _assess(
+        classifier,
+        "There is no sign that North Korea will reopen its border with China to "
+        "ordinary traffic any time soon, traders in Dandong said.",
+        title="No sign N. Korea will reopen border soon",
     )
     border = _signal(a, "border_customs")
     assert border.direction is Direction.REAFFIRMATION
@@ -360,13 +352,11 @@ def test_no_sign_of_reopening_is_not_a_reopening(classifier: RuleClassifier) -> 
 def test_yet_to_resume_is_not_a_resumption(classifier: RuleClassifier) -> None:
     # The clause splitter used to cut "has yet to resume" at "yet", leaving "resume ..."
     # without its negation: a border loosening that departed.
-    a = classifier.assess(
-        ClassifierInput(
-            id="x",
-            title="N. Korea has yet to resume passenger trains",
-            text="North Korea has yet to resume passenger train service to Beijing. It has yet "
-            "to resume freight service to Dandong either, a railway official said.",
-        )
+    a = _assess(
+        classifier,
+        "North Korea has yet to resume passenger train service to Beijing. It has yet "
+        "to resume freight service to Dandong either, a railway official said.",
+        title="N. Korea has yet to resume passenger trains",
     )
     assert a.relation is not Relation.DEPARTS
     assert all(s.direction is not Direction.LOOSENING for s in a.signals)
@@ -375,13 +365,11 @@ def test_yet_to_resume_is_not_a_resumption(classifier: RuleClassifier) -> None:
 def test_permitted_again_is_border_news_only_for_what_crosses(
     classifier: RuleClassifier,
 ) -> None:
-    changers = classifier.assess(
-        ClassifierInput(
-            id="x",
-            title="North Korea permits private money changers again",
-            text="North Korean authorities are again tolerating private money changers in "
-            "Pyongyang markets after a two-year crackdown, sources said.",
-        )
+    changers = _assess(
+        classifier,
+        "North Korean authorities are again tolerating private money changers in "
+        "Pyongyang markets after a two-year crackdown, sources said.",
+        title="North Korea permits private money changers again",
     )
     assert "border_customs" not in changers.dimensions
     trucks = _assess(
