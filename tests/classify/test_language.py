@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.7" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.8" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -393,3 +393,28 @@ def test_longer_market_hours_are_not_longer_customs_hours(classifier: RuleClassi
         "trucks crossed until late evening.",
     )
     assert _signal(customs, "border_customs").direction is Direction.LOOSENING
+
+
+def test_the_trade_ministry_named_is_not_news_about_who_may_trade(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "DPRK Minister of External Economic Relations Yun Jong Ho met the Chinese ambassador, "
+        "and the two sides discussed expanding bilateral trade. They agreed to expand "
+        "economic cooperation, KCNA reported.",
+        title="DPRK trade minister meets Chinese ambassador",
+    )
+    assert "trade_authority" not in a.dimensions
+    assert a.relation is Relation.CONFIRMS
+
+
+def test_opening_a_customs_post_is_a_border_loosening(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea opened a new customs and quarantine facility at Tumangang to handle "
+        "freight traffic with Russia, KCNA said. Trucks began crossing the new road bridge.",
+        title="North Korea opens new customs post on Russian border",
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.LOOSENING and border.relation is Relation.DEPARTS
