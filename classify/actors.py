@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import re
 
-from classify.lexicon import DPRK_ACTOR, DPRK_MENTION, FOREIGN_ACTOR, PREPOSITION_BEFORE
+from classify.lexicon import (
+    BARE_COUNTRY,
+    COORDINATED_BEFORE,
+    DPRK_ACTOR,
+    DPRK_MENTION,
+    FOREIGN_ACTOR,
+    PREPOSITION_BEFORE,
+)
 
 
 def mentions_dprk(normalised: str) -> bool:
@@ -28,10 +35,28 @@ def _subject_mentions(pattern: re.Pattern[str], clause: str) -> bool:
     return False
 
 
+_BARE_NAMES = ("china", "russia", "japan", "south korea", "the u")
+
+
+def _bare_country_acts(clause: str) -> bool:
+    # A bare name after "and", "or" or a comma is usually one of a pair ("between North Korea
+    # and China", "China, Russia"), whose other member decides.
+    if not any(name in clause for name in _BARE_NAMES):  # most clauses: skip the regex scan
+        return False
+    for match in BARE_COUNTRY.finditer(clause):
+        before = clause[: match.start()]
+        if PREPOSITION_BEFORE.search(before) is None and COORDINATED_BEFORE.search(before) is None:
+            return True
+    return False
+
+
 def foreign_led(clause: str) -> bool:
     """True when a foreign authority acts in the clause and no North Korean actor does.
 
-    "Chinese customs stepped up inspections of goods bound for North Korea" is foreign-led;
-    "Beijing and Pyongyang agreed to resume trade" is not (both act).
+    "Chinese customs stepped up inspections of goods bound for North Korea" and "China
+    suspended trade with North Korea" are foreign-led; "Beijing and Pyongyang agreed to
+    resume trade" is not (both act).
     """
-    return _subject_mentions(FOREIGN_ACTOR, clause) and not _subject_mentions(DPRK_ACTOR, clause)
+    if not (_subject_mentions(FOREIGN_ACTOR, clause) or _bare_country_acts(clause)):
+        return False
+    return not _subject_mentions(DPRK_ACTOR, clause)

@@ -418,3 +418,30 @@ def test_opening_a_customs_post_is_a_border_loosening(classifier: RuleClassifier
     )
     border = _signal(a, "border_customs")
     assert border.direction is Direction.LOOSENING and border.relation is Relation.DEPARTS
+
+
+def test_a_foreign_country_acting_alone_is_not_dprk_policy(classifier: RuleClassifier) -> None:
+    # A bare country name as the subject was not recognised as a foreign actor: China's halt
+    # departed from the partners baseline as if Pyongyang had narrowed its trade.
+    halt = _assess(
+        classifier,
+        "China suspended trade with North Korea and halted all shipments across the border "
+        "to comply with UN sanctions, Chinese officials said.",
+        title="China halts trade with North Korea over sanctions",
+    )
+    assert halt.relation is Relation.UNRELATED and halt.signals == ()
+    japan = _assess(
+        classifier,
+        "Japan extended its unilateral sanctions on North Korea for two more years, banning "
+        "all imports and exports, the chief cabinet secretary said.",
+        title="Japan extends sanctions on North Korea",
+    )
+    assert japan.relation is Relation.UNRELATED
+    both = _assess(
+        classifier,
+        "Trade between North Korea and China seems to be resuming, and trucks crossed the "
+        "bridge to Sinuiju. China's exports to North Korea rose in March.",
+        title="Trucks cross the Friendship Bridge again",
+    )
+    assert _signal(both, "border_customs").direction is Direction.LOOSENING
+    assert _signal(both, "trade_partners").direction is Direction.LOOSENING
