@@ -39,8 +39,8 @@ _BARE_NAMES = ("china", "russia", "japan", "south korea", "the u")
 
 
 def _bare_country_acts(clause: str) -> bool:
-    # A bare name after "and", "or" or a comma is usually one of a pair ("between North Korea
-    # and China", "China, Russia"), whose other member decides.
+    # A bare name after "and" or "or" is one of a pair ("between North Korea and China"),
+    # whose other member decides.
     if not any(name in clause for name in _BARE_NAMES):  # most clauses: skip the regex scan
         return False
     for match in BARE_COUNTRY.finditer(clause):

@@ -38,14 +38,15 @@ FOREIGN_ACTOR = re.compile(
     r"ministry of (commerce|trade, industry and energy))\b(?! (data|figures|statistics))"
 )
 # A country named bare as the subject of a verb ("China suspended trade with North Korea",
-# "Japan extended its sanctions"); not "China's exports" (no verb follows). Whether it is the
-# subject (not "trade with China", not "between North Korea and China") is
-# ``classify.actors``' to tell.
+# "Japan extended its sanctions", "China to halt imports"); not "China's exports" (no verb
+# follows). Whether it is the subject (not "trade with China", not "between North Korea and
+# China") is ``classify.actors``' to tell.
 BARE_COUNTRY = re.compile(
     r"\b(china|russia|japan|south korea|the united states|the u\.s\.)"
-    r"(?= (has |have |had |will |would |also |again |now )?[a-z]+(ed|es|s)\b)"
+    r"(?= (to [a-z]+|(has |have |had |will |would |also |again |now )?([a-z]+(ed|es|s)|said|"
+    r"cut|sent|put|began|took|made|gave|kept|set|held|told|built|paid|sold|shut|withdrew))\b)"
 )
-COORDINATED_BEFORE = re.compile(r"(\b(and|or)\s+|,\s*)$")
+COORDINATED_BEFORE = re.compile(r"\b(and|or)\s+$")
 PREPOSITION_BEFORE = re.compile(
     r"\b(to|for|into|from|with|against|on|toward|towards|of|in|at|by|near|across|"
     r"between|about|over|through|via|bound for)\s+(the\s+)?$"

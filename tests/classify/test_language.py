@@ -437,6 +437,13 @@ def test_a_foreign_country_acting_alone_is_not_dprk_policy(classifier: RuleClass
         title="Japan extends sanctions on North Korea",
     )
     assert japan.relation is Relation.UNRELATED
+    said = _assess(
+        classifier,
+        "On Monday, China said it would halt all imports from North Korea. China cut "
+        "shipments across the border, officials said.",
+        title="China to halt imports from North Korea",
+    )
+    assert said.relation is Relation.UNRELATED
     both = _assess(
         classifier,
         "Trade between North Korea and China seems to be resuming, and trucks crossed the "
