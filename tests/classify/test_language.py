@@ -39,7 +39,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.8" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.9" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -329,6 +329,13 @@ def test_a_source_in_a_border_town_is_not_border_news(classifier: RuleClassifier
         title="North Korea lets firms sign deals on their own",
     )
     assert a.dimensions == ["trade_authority"]
+    markets = _assess(
+        classifier,
+        "Authorities in Hyesan have stopped confiscating flour brought in by licensed traders "
+        "and now let private merchants sell imported grain at the market, residents said.",
+        title="N. Korea loosens grip on grain imports, lets traders bring in Chinese flour",
+    )
+    assert markets.dimensions == ["markets_and_traders"]
     crossing = _assess(
         classifier,
         "North Korea reopened the bridge crossing at Sinuiju, and trucks crossed from "
