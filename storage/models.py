@@ -215,8 +215,10 @@ class PolicyChange(SQLModel, table=True):
     )
     first_seen_at: datetime = Field(sa_type=UTCDateTime)
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
-    outlets: list[str] = Field(default_factory=list, sa_type=JSON)
-    corroboration: int = 0  # len(outlets): distinct outlets reporting the change
+    outlets: list[str] = Field(default_factory=list, sa_type=JSON)  # every outlet reporting it
+    # Independent reports: outlets credited with a story of their own, so a reprint adds
+    # nothing (``storage.assessments.independent_outlets``); at most len(outlets).
+    corroboration: int = 0
     confidence: float = 0.0  # highest assessment confidence seen
     review_note: str | None = Field(default=None, sa_type=Text)
     reviewed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
