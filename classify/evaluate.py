@@ -8,6 +8,10 @@ gold label is relevant, as a three-class task (loosening / tightening / reaffirm
 item the classifier calls not relevant counts as predicted ``none``, so it lowers recall of
 its gold class without adding a false positive to any class. Items whose gold label is not
 relevant do not enter the direction scores (they already cost relevance precision).
+
+An item may also name its gold ``dimensions`` (the policy dimensions it is about). Where it
+does, every departing signal on a dimension outside that list is counted as a stray
+departure: the digest would lead with a change the item does not report.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.rules import RuleClassifier
-from classify.types import ClassifierInput
+from classify.types import ClassifierInput, Relation
 
 DIRECTION_LABELS = ("loosening", "tightening", "reaffirmation")
 IRRELEVANT_LABELS = ("dprk_not_trade", "non_dprk")
@@ -36,6 +40,7 @@ class LabelledItem:
 
     item: ClassifierInput
     label: str
+    dimensions: tuple[str, ...] | None = None  # the gold dimensions, where labelled
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,11 @@ class EvalReport:
     # confusion[gold][predicted]; predicted includes "none" for items called not relevant
     confusion: dict[str, dict[str, int]]
     errors: list[tuple[str, str, str]] = field(default_factory=list)  # (id, gold, predicted)
+    # Over the items that name their gold dimensions: how many, their departing signals, and
+    # those on a dimension outside the gold list as (id, dimension, direction).
+    items_with_dimensions: int = 0
+    departing_signals: int = 0
+    stray_departures: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _scores(tp: int, fp: int, fn: int) -> Scores:
@@ -72,7 +82,8 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
     columns = (*DIRECTION_LABELS, PREDICTED_NONE)
     confusion = {g: dict.fromkeys(columns, 0) for g in DIRECTION_LABELS}
     errors: list[tuple[str, str, str]] = []
-    n = 0
+    stray: list[tuple[str, str, str]] = []
+    n = with_dimensions = departing = 0
     for labelled in items:
         n += 1
         assessment = classifier.assess(labelled.item)
@@ -92,6 +103,13 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
                 errors.append((labelled.item.id, labelled.label, predicted))
         elif assessment.relevant:
             errors.append((labelled.item.id, labelled.label, predicted))
+        if labelled.dimensions is not None:
+            with_dimensions += 1
+            for sig in assessment.signals:
+                if sig.relation is Relation.DEPARTS:
+                    departing += 1
+                    if sig.dimension not in labelled.dimensions:
+                        stray.append((labelled.item.id, sig.dimension, sig.direction.value))
     direction = {}
     for label in DIRECTION_LABELS:
         tp = confusion[label][label]
@@ -106,6 +124,9 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
         direction_macro_f1=macro,
         confusion=confusion,
         errors=errors,
+        items_with_dimensions=with_dimensions,
+        departing_signals=departing,
+        stray_departures=stray,
     )
 
 
@@ -130,6 +151,14 @@ def format_report(report: EvalReport) -> str:
         lines.append(f"  {gold:<14}" + "".join(f"{row[c]:>14}" for c in columns))
     for item_id, gold, predicted in report.errors:
         lines.append(f"  miss {item_id}: gold={gold} predicted={predicted}")
+    if report.items_with_dimensions:
+        lines.append(
+            f"departures ({report.items_with_dimensions} items with gold dimensions): "
+            f"{report.departing_signals} departing signals, "
+            f"{len(report.stray_departures)} on a dimension outside the gold list"
+        )
+        for item_id, dimension, direction in report.stray_departures:
+            lines.append(f"  stray {item_id}: {dimension} {direction}")
     lines.append(f"relevance_f1={r.f1:.3f} direction_macro_f1={report.direction_macro_f1:.3f}")
     return "\n".join(lines)
 
@@ -152,6 +181,13 @@ def report_to_json(report: EvalReport) -> dict[str, object]:
         "direction_macro_f1": round(report.direction_macro_f1, 4),
         "confusion": report.confusion,
         "errors": [{"id": i, "gold": g, "predicted": p} for i, g, p in report.errors],
+        "departures": {
+            "items_with_dimensions": report.items_with_dimensions,
+            "departing_signals": report.departing_signals,
+            "stray": [
+                {"id": i, "dimension": d, "direction": r} for i, d, r in report.stray_departures
+            ],
+        },
     }
 
 
@@ -176,8 +212,17 @@ def _parse_line(path: Path, lineno: int, line: str) -> LabelledItem:
         if value is not None and not isinstance(value, str):
             raise LabelledDataError(f"{where}: field {key!r} must be a string or null")
         optional[key] = value
+    dimensions = data.get("dimensions")
+    if dimensions is not None and not (
+        isinstance(dimensions, list) and all(isinstance(d, str) for d in dimensions)
+    ):
+        raise LabelledDataError(f"{where}: field 'dimensions' must be a list of strings or null")
     item = ClassifierInput(id=data["id"], title=data["title"], text=data["text"], **optional)
-    return LabelledItem(item=item, label=data["label"])
+    return LabelledItem(
+        item=item,
+        label=data["label"],
+        dimensions=None if dimensions is None else tuple(dimensions),
+    )
 
 
 def read_jsonl(path: Path) -> list[LabelledItem]:

@@ -66,3 +66,42 @@ def test_read_jsonl_names_the_bad_line(tmp_path: Path) -> None:
     path.write_text(json.dumps({"id": "1", "title": "t", "label": "non_dprk"}), "utf-8")
     with pytest.raises(LabelledDataError, match=r":1: field 'text' must be a string"):
         read_jsonl(path)
+
+
+def test_departures_outside_the_gold_dimensions_are_counted(
+    classifier: RuleClassifier,
+) -> None:
+    granted = ClassifierInput(
+        id="g",
+        title="North Korea grants trading companies independent trade authority",
+        text="North Korea has granted independent trade authority to major trading "
+        "companies. Negotiation teams of up to ten members may now travel abroad.",
+    )
+    report = evaluate(
+        [
+            LabelledItem(granted, "loosening", dimensions=("trade_authority",)),
+            _item("t", "tightening", TIGHT),  # no gold dimensions: not counted
+        ],
+        classifier,
+    )
+    assert report.items_with_dimensions == 1
+    assert report.departing_signals == 2
+    assert report.stray_departures == [("g", "negotiation_delegations", "loosening")]
+    text = format_report(report)
+    assert "1 on a dimension outside the gold list" in text
+    assert "  stray g: negotiation_delegations loosening" in text
+    assert report_to_json(report)["departures"] == {
+        "items_with_dimensions": 1,
+        "departing_signals": 2,
+        "stray": [{"id": "g", "dimension": "negotiation_delegations", "direction": "loosening"}],
+    }
+
+
+def test_read_jsonl_takes_gold_dimensions(tmp_path: Path) -> None:
+    path = tmp_path / "items.jsonl"
+    line = {"id": "1", "title": "t", "text": "x", "label": "loosening", "dimensions": ["a"]}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert read_jsonl(path)[0].dimensions == ("a",)
+    path.write_text(json.dumps(line | {"dimensions": "a"}) + "\n", encoding="utf-8")
+    with pytest.raises(LabelledDataError, match=r":1: field 'dimensions' must be a list"):
+        read_jsonl(path)
