@@ -63,9 +63,11 @@ GENERIC_LOOSENING = re.compile(
 GENERIC_TIGHTENING = re.compile(
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
     r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
-    r"arrest\w*|detain\w*|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|block\w*|"
+    r"arrest\w*|detain\w*|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
+    r"block(s|ed|ing|ades?)?|"
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
-    r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|shut\w*|"
+    r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|"
+    r"shut(s|ting|downs?)?|"
     r"clos(e|ed|es|ing|ure)|fin(ed|es|ing))\b"
 )
 GENERIC_REAFFIRMATION = re.compile(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from classify.baseline import Trend
+from classify.lexicon import GENERIC_TIGHTENING
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier, item_relation, relation_to
 from classify.types import (
     Assessment,
@@ -39,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.9" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.10" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -459,3 +460,18 @@ def test_a_foreign_country_acting_alone_is_not_dprk_policy(classifier: RuleClass
     )
     assert _signal(both, "border_customs").direction is Direction.LOOSENING
     assert _signal(both, "trade_partners").direction is Direction.LOOSENING
+
+
+def test_words_that_only_start_like_a_cue_do_not_match(classifier: RuleClassifier) -> None:
+    # "sever" matched "several", "shut" matched "shuttle", "block" matched "blockchain".
+    officials = _assess(
+        classifier,
+        "Several new trade officials flew to China in December, and North Korea granted "
+        "trading companies independent trade authority.",
+        title="North Korea grants trading companies independent trade authority",
+    )
+    assert "trade_partners" not in officials.dimensions
+    for text in ("a shuttle bus", "blockchain firms"):
+        assert GENERIC_TIGHTENING.search(text) is None, text
+    for text in ("shut down", "a shutdown", "blocked", "a blockade", "blocks"):
+        assert GENERIC_TIGHTENING.search(text) is not None, text
