@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.10" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.11" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -475,3 +475,27 @@ def test_words_that_only_start_like_a_cue_do_not_match(classifier: RuleClassifie
         assert GENERIC_TIGHTENING.search(text) is None, text
     for text in ("shut down", "a shutdown", "blocked", "a blockade", "blocks"):
         assert GENERIC_TIGHTENING.search(text) is not None, text
+
+
+def test_eastern_and_closely_are_not_easing_and_closing(classifier: RuleClassifier) -> None:
+    eastern = _assess(
+        classifier,
+        "Residents of North Korea's eastern border towns along the Tumen River describe long "
+        "winters. The eastern border area has few roads, a resident said.",
+        title="Life in North Korea's eastern border towns",
+    )
+    assert eastern.relation is Relation.UNRELATED
+    closely = _assess(
+        classifier,
+        "North Korean officials said they would keep closely watching the border situation. "
+        "Relations with China are closely watched.",
+        title="North Korea and China: closer to the border",
+    )
+    assert closely.relation is Relation.UNRELATED
+    eased = _assess(
+        classifier,
+        "North Korea eased border restrictions on Chinese traders this week and relaxed "
+        "customs checks, sources said.",
+        title="North Korea eases border restrictions",
+    )
+    assert _signal(eased, "border_customs").relation is Relation.DEPARTS
