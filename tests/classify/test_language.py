@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.11" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.12" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -499,3 +499,20 @@ def test_eastern_and_closely_are_not_easing_and_closing(classifier: RuleClassifi
         title="North Korea eases border restrictions",
     )
     assert _signal(eased, "border_customs").relation is Relation.DEPARTS
+
+
+def test_banks_important_and_closely_are_not_cues(classifier: RuleClassifier) -> None:
+    banks = _assess(
+        classifier,
+        "North Korea's state banks now accept foreign currency deposits from traders. Banks "
+        "in Pyongyang also trade foreign currency with private money changers.",
+        title="State banks in North Korea accept foreign currency",
+    )
+    assert all(s.direction is not Direction.TIGHTENING for s in banks.signals)
+    closely = _assess(
+        classifier,
+        "North Korean officials said they work closely with trading companies and have "
+        "closely watched markets in Pyongyang. It is important to sell directly, they said.",
+        title="Officials work closely with trading companies",
+    )
+    assert closely.relation is Relation.UNRELATED
