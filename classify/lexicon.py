@@ -93,9 +93,12 @@ CESSATION_BEFORE = re.compile(
     r"scrapp?(ed|ing|s)?|abolish\w*|rescind\w*|revok\w*|repeal\w*|call(ed|s|ing)? off|"
     r"wound down|winding down|eas(ed|ing|es) off)\b(\s+\S+){0,3}\s*$"
 )
-# Report language that weakens a claim. "May now" grants permission; it is not a hedge.
+# Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
+# is the month ("in May", "on May 12", "May 2025").
 HEDGE = re.compile(
-    r"\b(may(?! now| also now| again)|might|could|reportedly|rumou?r\w*|unconfirmed|"
+    r"\b((?<!in )(?<!on )(?<!since )(?<!until )(?<!early )(?<!late )(?<!mid-)(?<!of )"
+    r"(?<!from )(?<!last )(?<!this )(?<!next )"
+    r"may(?! now| also now| again|,? \d| 20\d\d)|might|could|reportedly|rumou?r\w*|unconfirmed|"
     r"allegedly|apparently|"
     r"possibly|perhaps|speculat\w*|considering|expected to|plans? to|is said to|"
     r"unclear|not confirmed)\b"

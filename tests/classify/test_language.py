@@ -516,3 +516,17 @@ def test_banks_important_and_closely_are_not_cues(classifier: RuleClassifier) ->
         title="Officials work closely with trading companies",
     )
     assert closely.relation is Relation.UNRELATED
+
+
+def test_the_month_of_may_is_not_a_hedge(classifier: RuleClassifier) -> None:
+    dated = _assess(
+        classifier,
+        "In May, North Korea granted independent trade authority to major trading companies. "
+        "On May 12 they began to trade independently.",
+    )
+    hedged = _assess(
+        classifier,
+        "North Korea may grant independent trade authority to major trading companies. "
+        "They may trade independently.",
+    )
+    assert _signal(dated, "trade_authority").score > _signal(hedged, "trade_authority").score
