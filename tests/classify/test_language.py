@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.13" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.14" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -530,3 +530,19 @@ def test_the_month_of_may_is_not_a_hedge(classifier: RuleClassifier) -> None:
         "They may trade independently.",
     )
     assert _signal(dated, "trade_authority").score > _signal(hedged, "trade_authority").score
+
+
+def test_sanctions_relief_is_not_tolerated_evasion(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea said talks on the lifting of sanctions had stalled, and accused "
+        "Washington of refusing to ease sanctions.",
+        title="Talks on lifting sanctions stall",
+    )
+    assert a.relation is Relation.UNRELATED
+    evasion = _assess(
+        classifier,
+        "North Korea evaded sanctions through ship-to-ship transfers of oil, a UN panel said.",
+        title="North Korea evades sanctions at sea",
+    )
+    assert _signal(evasion, "sanctions_evasion").direction is Direction.LOOSENING
