@@ -10,6 +10,7 @@ import re
 
 from classify.lexicon import (
     BARE_COUNTRY,
+    BARE_COUNTRY_NAMES,
     COORDINATED_BEFORE,
     DPRK_ACTOR,
     DPRK_MENTION,
@@ -28,26 +29,25 @@ def mentions_dprk(normalised: str) -> bool:
     return DPRK_MENTION.search(normalised) is not None
 
 
-def _subject_mentions(pattern: re.Pattern[str], clause: str) -> bool:
+def _subject_mentions(
+    pattern: re.Pattern[str], clause: str, *, not_after: re.Pattern[str] | None = None
+) -> bool:
+    """Whether a match of ``pattern`` in ``clause`` is not the object of a preposition (nor
+    preceded by a match of ``not_after``)."""
     for match in pattern.finditer(clause):
-        if PREPOSITION_BEFORE.search(clause, 0, match.start()) is None:
+        if PREPOSITION_BEFORE.search(clause, 0, match.start()) is not None:
+            continue
+        if not_after is None or not_after.search(clause, 0, match.start()) is None:
             return True
     return False
-
-
-_BARE_NAMES = ("china", "russia", "japan", "south korea", "the u")
 
 
 def _bare_country_acts(clause: str) -> bool:
     # A bare name after "and" or "or" is one of a pair ("between North Korea and China"),
     # whose other member decides.
-    if not any(name in clause for name in _BARE_NAMES):  # most clauses: skip the regex scan
+    if not any(name in clause for name in BARE_COUNTRY_NAMES):  # most clauses: no regex scan
         return False
-    for match in BARE_COUNTRY.finditer(clause):
-        before = clause[: match.start()]
-        if PREPOSITION_BEFORE.search(before) is None and COORDINATED_BEFORE.search(before) is None:
-            return True
-    return False
+    return _subject_mentions(BARE_COUNTRY, clause, not_after=COORDINATED_BEFORE)
 
 
 def foreign_led(clause: str) -> bool:

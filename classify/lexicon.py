@@ -41,8 +41,9 @@ FOREIGN_ACTOR = re.compile(
 # "Japan extended its sanctions", "China to halt imports"); not "China's exports" (no verb
 # follows). Whether it is the subject (not "trade with China", not "between North Korea and
 # China") is ``classify.actors``' to tell.
+BARE_COUNTRY_NAMES = ("china", "russia", "japan", "south korea", "the united states", "the u.s.")
 BARE_COUNTRY = re.compile(
-    r"\b(china|russia|japan|south korea|the united states|the u\.s\.)"
+    rf"\b({'|'.join(re.escape(name) for name in BARE_COUNTRY_NAMES)})"
     r"(?= (to [a-z]+|(has |have |had |will |would |also |again |now )?([a-z]+(ed|es|s)|said|"
     r"cut|sent|put|began|took|made|gave|kept|set|held|told|built|paid|sold|shut|withdrew))\b)"
 )
