@@ -96,6 +96,17 @@ def _superseded(caplog: pytest.LogCaptureFixture, row_id: int | None) -> str:
     return message
 
 
+def _b_sends_it_meanwhile(
+    monkeypatch: pytest.MonkeyPatch, other: Session, *, a_fails: bool
+) -> None:
+    """While A's send is under way, B (after A's lease) sends the row and records it."""
+
+    def b_sends_it() -> None:
+        assert deliver_due(other, urls=[URL], now=B_AT) == (1, 0)
+
+    _sending(monkeypatch, b_sends_it, fails=a_fails)
+
+
 # (a) B takes over after the lease and sends; A's send then fails.
 
 
@@ -106,11 +117,7 @@ def test_late_failure_leaves_a_row_another_run_sent(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
-
-    def b_sends_it() -> None:
-        assert deliver_due(other, urls=[URL], now=B_AT) == (1, 0)
-
-    _sending(monkeypatch, b_sends_it, fails=True)
+    _b_sends_it_meanwhile(monkeypatch, other, a_fails=True)
     with caplog.at_level(logging.WARNING, logger="tradewatch.outbox"):
         # A counts neither: the row's outcome is B's
         assert deliver_due(session, urls=[URL], now=A_AT) == (0, 0)
@@ -184,11 +191,7 @@ def test_late_success_after_another_run_sent_keeps_its_record(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     row = stored_delivery(session, CHANNEL.key, label=CHANNEL.label)
-
-    def b_sends_it() -> None:
-        assert deliver_due(other, urls=[URL], now=B_AT) == (1, 0)
-
-    _sending(monkeypatch, b_sends_it, fails=False)
+    _b_sends_it_meanwhile(monkeypatch, other, a_fails=False)
     with caplog.at_level(logging.WARNING, logger="tradewatch.outbox"):
         # A did send it (a second time, with the same idempotency key)
         assert deliver_due(session, urls=[URL], now=A_AT) == (1, 0)
