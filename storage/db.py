@@ -143,19 +143,51 @@ def upgrade(url: str, revision: str = "head") -> None:
     A database already at the newest revision is recognised without Alembic, whose import
     alone costs ~120 ms at every start of a short run (BENCHMARKS.md, change check).
     """
-    engine = get_engine(url)
-    try:
-        head = _head_from_files() if revision == "head" else None
-        if head is not None and _stored_revision(engine) == head:
-            return
-        from alembic import command
+    head = _head_from_files() if revision == "head" else None
+    if head is not None:
+        engine = get_engine(url)
+        try:
+            if _stored_revision(engine) == head:
+                return
+        finally:
+            engine.dispose()
+    from alembic import command
 
+    engine = migration_engine(url)
+    try:
         with engine.begin() as connection:
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+def migration_engine(url: str) -> Engine:
+    """An engine for schema changes: on SQLite, each transaction is one real transaction,
+    DDL included, and takes the write lock at its start (``BEGIN IMMEDIATE``).
+
+    Python's sqlite3 module opens a transaction only before INSERT, UPDATE and DELETE, so
+    each CREATE and ALTER of a migration would commit on its own: a run killed halfway
+    through one left tables the recorded revision did not have, and every later start
+    failed on them. Taking the lock at BEGIN also makes a second process that migrates at
+    the same moment wait, then find the work done, instead of racing to create tables.
+    The ordinary engine keeps the driver's deferred transactions, which let readers start
+    without waiting for a writer.
+    """
+    engine = get_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _driver_leaves_transactions_to_us)
+        event.listen(engine, "begin", _begin_immediate)
+    return engine
+
+
+def _driver_leaves_transactions_to_us(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def current_revision(url: str) -> str | None:

@@ -8,7 +8,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  # registers the tables on SQLModel.metadata
-from storage.db import get_engine
+from storage.db import migration_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -45,7 +45,7 @@ def run_online() -> None:
     )
     if not url:
         raise SystemExit("no database URL: pass -x url=sqlite:///path/to.db")
-    engine = get_engine(url)
+    engine = migration_engine(url)
     try:
         with engine.begin() as conn:
             _configure(conn)

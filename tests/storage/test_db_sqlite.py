@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
+from sqlmodel import SQLModel
 
-from storage.db import get_engine, upgrade
+from storage import db as db_module
+from storage.db import current_revision, get_engine, upgrade
 
 # synchronous levels as PRAGMA synchronous reports them
 FULL, NORMAL = 2, 1
@@ -119,3 +123,56 @@ def test_a_commit_survives_the_writer_being_killed(db_path: Path) -> None:
     finally:
         engine.dispose()
     assert rows == ["killed"]
+
+
+# Runs an upgrade and dies (no cleanup, as under SIGKILL) just before the first statement
+# that contains argv[2].
+_MIGRATOR = """
+import os, sys
+from sqlalchemy import event
+import storage.db as db
+
+url, fatal = sys.argv[1], sys.argv[2]
+plain = db.get_engine
+
+def dying(url):
+    engine = plain(url)
+    def before(conn, cursor, statement, *rest):
+        if fatal in statement:
+            os._exit(137)
+    event.listen(engine, "before_cursor_execute", before)
+    return engine
+
+db.get_engine = dying
+db.upgrade(url)
+"""
+
+
+@pytest.mark.parametrize(
+    ("start", "fatal"),
+    [
+        (None, "CREATE TABLE policy_change_evidence"),  # halfway through the first migration
+        ("0001", "ALTER TABLE article ADD COLUMN cluster_key"),  # after 0002's new tables
+        ("0002", "ALTER TABLE alert ADD COLUMN claimed_by"),  # after 0003's first column
+    ],
+)
+def test_a_migration_killed_halfway_leaves_a_database_the_next_start_upgrades(
+    tmp_path: Path, start: str | None, fatal: str
+) -> None:
+    url = f"sqlite:///{(tmp_path / 'tw.db').as_posix()}"
+    if start is not None:
+        upgrade(url, revision=start)
+    died = subprocess.run([sys.executable, "-c", _MIGRATOR, url, fatal], check=False)
+    assert died.returncode == 137  # it did die at that statement
+
+    # Nothing of the killed migration is left: the schema is the recorded revision's.
+    assert current_revision(url) == start
+    upgrade(url)
+    assert current_revision(url) == db_module._head_from_files()
+    engine = get_engine(url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, SQLModel.metadata) == []
+    finally:
+        engine.dispose()
