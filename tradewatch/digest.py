@@ -54,6 +54,7 @@ from storage.queries import (
     window_items,
 )
 from storage.review import review_stats
+from tradewatch.files import write_atomically
 from tradewatch.outbox import channels_by_key, recover_interrupted, send_one
 
 log = logging.getLogger(__name__)
@@ -296,7 +297,7 @@ def write_files(
     paths = []
     for suffix, body in ((".md", markdown), (".html", html), (".txt", text)):
         path = directory / f"{stem}{suffix}"
-        path.write_text(body, encoding="utf-8")
+        write_atomically(path, body)
         paths.append(path)
     return markdown, html, text, tuple(paths)
 
