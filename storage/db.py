@@ -137,11 +137,17 @@ def _stored_revision(engine: Engine) -> str | None:
     return str(rows[0][0]) if len(rows) == 1 else None
 
 
+# pg_advisory_xact_lock key taken while migrating ("tradewat" in ASCII, as a bigint).
+_LOCK_KEY = int.from_bytes(b"tradewat", "big") >> 1
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at ``url`` to ``revision`` (default: newest). Idempotent.
 
     A database already at the newest revision is recognised without Alembic, whose import
     alone costs ~120 ms at every start of a short run (BENCHMARKS.md, change check).
+    Processes that start at once on a database behind the newest revision migrate one after
+    another, and a migration is all or nothing (see ``migration_engine``).
     """
     head = _head_from_files() if revision == "head" else None
     if head is not None:
@@ -156,6 +162,10 @@ def upgrade(url: str, revision: str = "head") -> None:
     engine = migration_engine(url)
     try:
         with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # One migrating process at a time (SQLite's BEGIN IMMEDIATE does the same):
+                # the next one finds the revision moved on and has nothing left to do.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
             config = alembic_config(url)
             config.attributes["connection"] = connection
             command.upgrade(config, revision)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -17,6 +21,7 @@ from storage import db as db_module
 from storage.db import alembic_config, current_revision, get_engine, upgrade
 from storage.enums import SourceEventKind
 from storage.models import Article, ArticleRevision, SourceEvent
+from tests.db_fixtures import throwaway_postgres_database
 
 HEAD = ScriptDirectory.from_config(alembic_config()).get_current_head()
 
@@ -113,3 +118,35 @@ def test_article_url_is_unique(session: Session) -> None:
         )
     with pytest.raises(IntegrityError):
         session.flush()
+
+
+# Several processes starting at once on a database a release has not migrated yet (flow
+# runs, the review site, an alert run): each calls upgrade(), released together.
+_UPGRADER = """
+import sys, time
+from storage.db import upgrade
+start = float(sys.argv[2])
+time.sleep(max(0.0, start - time.time()))
+upgrade(sys.argv[1])
+"""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database never migrated (db_url's PostgreSQL one is shared, hence migrated)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'new.db').as_posix()}"
+        return
+    with throwaway_postgres_database("tradewatch_migrate") as url:
+        yield url
+
+
+def test_processes_upgrading_at_once_all_succeed(unmigrated_url: str) -> None:
+    db_url = unmigrated_url
+    assert current_revision(db_url) is None
+    start = time.time() + 3.0  # past every process's imports
+    command = [sys.executable, "-c", _UPGRADER, db_url, str(start)]
+    procs = [subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(errors)
+    assert current_revision(db_url) == HEAD
