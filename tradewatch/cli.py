@@ -59,9 +59,18 @@ def _when(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+# Seconds a run waits for Prefect's temporary server. Prefect's 20 s is too short for a first
+# run on a new machine (the server creates and migrates its database): on a 2-core machine
+# in a slow spell that start took longer, and the main job failed before it fetched anything.
+PREFECT_SERVER_START_TIMEOUT = "120"
+
+
 def _prefect_defaults() -> None:
     # Must be set before Prefect is imported: no telemetry from a machine with no network.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", PREFECT_SERVER_START_TIMEOUT
+    )
 
 
 def _config_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:

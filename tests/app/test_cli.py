@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tradewatch.cli import build_parser, main
+from tradewatch.cli import _prefect_defaults, build_parser, main
 
 COMMANDS = [
     "run",
@@ -162,3 +163,26 @@ def test_eval_missing_corpus_exits_2(tmp_path: Path) -> None:
     result = run_cli("eval", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 2
     assert result.stderr.startswith("tradewatch: ")
+
+
+_START_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
+
+
+def test_runs_give_prefects_temporary_server_time_to_start() -> None:
+    # Prefect's own 20 s was too short for a first run on a new, slow machine.
+    probe = (
+        "from tradewatch.cli import _prefect_defaults; _prefect_defaults()\n"
+        "from prefect.settings import get_current_settings\n"
+        "print(get_current_settings().server.ephemeral.startup_timeout_seconds)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != _START_TIMEOUT}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert int(done.stdout.split()[-1]) >= 120
+
+
+def test_a_users_own_prefect_start_timeout_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(_START_TIMEOUT, "33")
+    _prefect_defaults()
+    assert os.environ[_START_TIMEOUT] == "33"
