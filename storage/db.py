@@ -183,7 +183,9 @@ def migration_engine(url: str) -> Engine:
     failed on them. Taking the lock at BEGIN also makes a second process that migrates at
     the same moment wait, then find the work done, instead of racing to create tables.
     The ordinary engine keeps the driver's deferred transactions, which let readers start
-    without waiting for a writer.
+    without waiting for a writer. (``PRAGMA foreign_keys`` cannot change inside a
+    transaction: a future migration that rebuilds a table other tables reference should
+    run ``PRAGMA defer_foreign_keys=ON`` first, which can.)
     """
     engine = get_engine(url)
     if engine.dialect.name == "sqlite":
