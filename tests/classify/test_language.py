@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.14" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.15" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -546,3 +546,29 @@ def test_sanctions_relief_is_not_tolerated_evasion(classifier: RuleClassifier) -
         title="North Korea evades sanctions at sea",
     )
     assert _signal(evasion, "sanctions_evasion").direction is Direction.LOOSENING
+
+
+def test_no_longer_routing_deals_through_the_ministry_departs(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korean trading companies no longer have to route their deals through the "
+        "Ministry of External Economic Relations, sources in Pyongyang said.",
+        title="Trading firms no longer have to route deals through the ministry",
+    )
+    authority = _signal(a, "trade_authority")
+    assert authority.direction is Direction.LOOSENING
+    assert authority.relation is Relation.DEPARTS
+
+
+def test_contracts_routed_through_central_ministries_confirm_recentralisation(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea's cabinet ordered trading companies to route all contracts through "
+        "central ministries, traders in Sinuiju said.",
+        title="Pyongyang tells trading firms to route contracts through central ministries",
+    )
+    authority = _signal(a, "trade_authority")
+    assert authority.direction is Direction.TIGHTENING
+    assert authority.relation is Relation.CONFIRMS
