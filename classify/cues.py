@@ -22,6 +22,7 @@ from classify.actors import foreign_led
 from classify.baseline import Dimension, WatchTopic
 from classify.gate import GatedPattern, stem_keys
 from classify.lexicon import (
+    CESSATION_AFTER,
     CESSATION_BEFORE,
     FOREIGN_ACTOR,
     GENERIC_LOOSENING,
@@ -31,6 +32,7 @@ from classify.lexicon import (
     NEGATION_BEFORE,
     PERSISTENCE,
     RESTATEMENT,
+    SINCE_BEFORE,
 )
 from classify.prefix_index import PrefixIndex, TextView
 from classify.prefixes import Prefixes, WordCheck, required_prefixes, required_words
@@ -425,9 +427,16 @@ def _negated(clause: str, start: int) -> bool:
     return NEGATION_BEFORE.search(window) is not None
 
 
-def _ceased(clause: str, start: int) -> bool:
+def _ceased(clause: str, start: int, end: int) -> bool:
     window = clause[max(0, start - _NEGATION_WINDOW) : start]
-    return CESSATION_BEFORE.search(window) is not None
+    if CESSATION_BEFORE.search(window) is not None:
+        return True
+    return CESSATION_AFTER.match(clause[end : end + _NEGATION_WINDOW].lstrip()) is not None
+
+
+def _background(clause: str, start: int) -> bool:
+    window = clause[max(0, start - _NEGATION_WINDOW) : start]
+    return SINCE_BEFORE.search(window) is not None
 
 
 def _resolve(
@@ -437,7 +446,9 @@ def _resolve(
     cue = text.strip()
     if direction is Direction.REAFFIRMATION:
         return direction, 1.0, cue
-    if direction is Direction.TIGHTENING and _ceased(clause.text, start):
+    if direction is Direction.TIGHTENING and _background(clause.text, start):
+        return None  # "since the border was closed in 2020": when, not what happened
+    if direction is Direction.TIGHTENING and _ceased(clause.text, start, start + len(text)):
         # "stopped confiscating flour", "lifted the ban on": the restriction ends.
         return Direction.LOOSENING, 1.0, f"ended {cue}"
     if _negated(clause.text, start):

@@ -92,7 +92,19 @@ NEGATION_BEFORE = re.compile(
 CESSATION_BEFORE = re.compile(
     r"\b(stopp?(ed|ing|s)?|ceas(e|ed|es|ing)|end(ed|s|ing)?|no longer|lift(ed|ing|s)?|"
     r"scrapp?(ed|ing|s)?|abolish\w*|rescind\w*|revok\w*|repeal\w*|call(ed|s|ing)? off|"
-    r"wound down|winding down|eas(ed|ing|es) off)\b(\s+\S+){0,3}\s*$"
+    r"wound down|winding down|eas(ed|ing|es)|relax(ed|ing|es)|loosen(ed|ing|s)|"
+    r"soften(ed|ing|s)|scal(ed|ing|es) back)\b(\s+\S+){0,3}\s*$"
+)
+# The same, said after the restriction: "as the crackdown eases", "the ban was lifted".
+CESSATION_AFTER = re.compile(
+    r"((is|was|were|has been|had been|have been|being|now|finally|quietly)\s+){0,2}"
+    r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
+    r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off)\b"
+)
+# A restriction named as the time since which something holds ("the first tour since the
+# border was closed in 2020", "since the pandemic border closure"): background, not news.
+SINCE_BEFORE = re.compile(
+    r"\bsince (the |its |their |a )?([\w'-]+ ){0,3}((was|were|had been|has been|have been) )?$"
 )
 # Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
 # is the month ("in May", "on May 12", "May 2025").

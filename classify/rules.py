@@ -23,7 +23,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-5"
+CLASSIFIER_VERSION = "rules-6"
 
 RELEVANCE_MIN = 1.5  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal

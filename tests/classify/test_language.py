@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.15" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.16" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -572,3 +572,44 @@ def test_contracts_routed_through_central_ministries_confirm_recentralisation(
     authority = _signal(a, "trade_authority")
     assert authority.direction is Direction.TIGHTENING
     assert authority.relation is Relation.CONFIRMS
+
+
+def test_an_eased_crackdown_is_a_loosening_whichever_side_the_verb_is(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "Market vendors in Hyesan have resumed selling Chinese goods after the authorities "
+        "eased a months-long crackdown, a source in Ryanggang Province said.",
+        title="Women traders return to the Hyesan market as the crackdown eases",
+    )
+    markets = _signal(a, "markets_and_traders")
+    assert markets.direction is Direction.LOOSENING
+    assert {"ended crackdown"} <= {c for ev in markets.evidence for c in ev.cues}
+    # The market of a border town is not border news.
+    assert "border_customs" not in a.dimensions
+
+
+def test_a_restriction_named_as_a_date_is_background(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea's trading companies sent a delegation to Dalian, the first since the "
+        "border was closed in January 2020. Officials stuck in China since the border closure "
+        "returned home. The delegation of up to ten people will negotiate contracts.",
+    )
+    assert "border_customs" not in a.dimensions
+    assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
+
+
+def test_raised_loyalty_payments_press_foreign_currency_earning(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea has raised the loyalty payments trading companies must hand over to the "
+        "state by around 20 percent, sources inside the country said.",
+        title="North Korea hikes fees trading companies pay to the state",
+    )
+    fx = _signal(a, "fx_earning")
+    assert fx.direction is Direction.TIGHTENING
+    assert fx.relation is Relation.CONFIRMS
