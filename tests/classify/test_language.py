@@ -40,7 +40,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.16" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.17" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -613,3 +613,64 @@ def test_raised_loyalty_payments_press_foreign_currency_earning(
     fx = _signal(a, "fx_earning")
     assert fx.direction is Direction.TIGHTENING
     assert fx.relation is Relation.CONFIRMS
+
+
+def test_a_market_reopening_is_not_border_news(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Residents of Sinuiju have been told that a wholesale market for imported goods will "
+        "reopen next month, and that vendors who rented stalls before may return, sources said.",
+        title="North Korea to reopen Sinuiju wholesale market",
+    )
+    assert "border_customs" not in a.dimensions
+
+
+def test_a_customs_post_reopening_is_still_border_news(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea reopened the customs post at Namyang to freight on Monday. Customs "
+        "facilities at the bridge reopened after three years, traders said.",
+    )
+    border = _signal(a, "border_customs")
+    assert border.direction is Direction.LOOSENING
+    assert border.relation is Relation.DEPARTS
+
+
+def test_a_crackdown_after_months_of_tolerance_is_no_tolerance(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korean border guards have resumed a crackdown on smuggling along the Yalu River "
+        "after several months of tolerance, sources in North Pyongan Province said. Several "
+        "smugglers were arrested last week.",
+        title="Pyongyang cracks down on smuggling along the Yalu after brief tolerance",
+    )
+    assert "sanctions_evasion" not in a.dimensions
+    assert a.direction is Direction.TIGHTENING
+
+
+def test_an_execution_for_embezzlement_is_oversight(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "A senior official of a trading company was publicly executed in Pyongyang for "
+        "embezzling foreign currency, a source said.",
+        title="North Korea executes trade official for embezzling foreign currency",
+    )
+    oversight = _signal(a, "state_oversight")
+    assert oversight.direction is Direction.TIGHTENING
+    assert oversight.relation is Relation.CONFIRMS
+
+
+def test_dollars_handed_to_the_state_and_licences_revoked_confirm(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea's cabinet has ordered all trading companies to hand over the dollars they "
+        "earned abroad to state banks. Companies that fail to comply will have their trade "
+        "licences revoked, sources in Pyongyang said.",
+    )
+    assert _signal(a, "fx_earning").direction is Direction.TIGHTENING
+    assert _signal(a, "trade_authority").direction is Direction.TIGHTENING
+    assert a.relation is Relation.CONFIRMS
