@@ -91,6 +91,19 @@ def _use_wal(cursor: Any) -> bool:
     return mode == "wal"
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database at ``url`` if it does not exist (else None): commands
+    that only read must say so rather than create an empty database and report nothing."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None  # a URI filename (mode=ro and the like): SQLite itself decides
+    path = Path(database)
+    return None if path.exists() else path
+
+
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic ``Config`` pointing at the package's migrations (no ini file needed)."""
     from alembic.config import Config

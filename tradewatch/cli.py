@@ -21,6 +21,7 @@ from typing import Any, TextIO
 from tradewatch import __version__
 from tradewatch.configfile import ConfigError
 from tradewatch.settings import Settings, SettingsError, load_settings
+from tradewatch.usage import UsageError, stored_database_url
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -33,10 +34,6 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tradewatch.commands.sources",
     "tradewatch.commands.reclassify",
 )
-
-
-class UsageError(Exception):
-    """Bad input from the user: reported in one line, exit code 2."""
 
 
 def _date(value: str) -> date:
@@ -220,7 +217,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import get_engine, upgrade
     from storage.queries import status_report
 
-    url = settings.resolved_database_url
+    url = stored_database_url(settings)
     upgrade(url)
     engine = get_engine(url)
     with Session(engine) as session:
@@ -321,7 +318,7 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.queries import export_rows
     from tradewatch.export import write_csv, write_jsonl
 
-    url = settings.resolved_database_url
+    url = stored_database_url(settings)
     upgrade(url)
     engine = get_engine(url)
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC) if args.since else None

@@ -130,6 +130,7 @@ def test_classify_streams_verdicts_and_reports_bad_lines() -> None:
 
 def test_status_and_export_on_an_empty_database(tmp_path: Path) -> None:
     env = {"TRADEWATCH_DATABASE_URL": f"sqlite:///{tmp_path / 'tw.db'}"}
+    assert run_cli("db", "upgrade", env_extra=env).returncode == 0
     status = run_cli("status", "--json", env_extra=env)
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
@@ -186,3 +187,16 @@ def test_a_users_own_prefect_start_timeout_is_kept(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(_START_TIMEOUT, "33")
     _prefect_defaults()
     assert os.environ[_START_TIMEOUT] == "33"
+
+
+@pytest.mark.parametrize("command", [("status",), ("export",), ("review",), ("deliveries",)])
+def test_reading_commands_refuse_a_database_that_does_not_exist(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    # A typo in the path must not read as "nothing happened": say so, create nothing.
+    path = tmp_path / "typo" / "tw.db"
+    done = run_cli(*command, env_extra={"TRADEWATCH_DATABASE_URL": f"sqlite:///{path}"})
+    assert done.returncode == 2
+    assert f"no database at {path}" in done.stderr
+    assert "tradewatch run" in done.stderr
+    assert not path.exists() and not path.parent.exists()

@@ -29,8 +29,8 @@ def cmd_deliveries_list(args: argparse.Namespace, settings: Settings) -> int:
     from storage.deliveries import idempotency_key
     from storage.enums import DeliveryStatus
     from storage.models import Alert, Delivery
-    from tradewatch.cli import UsageError
     from tradewatch.commands.review import _session
+    from tradewatch.usage import UsageError
 
     try:
         channels = {c.key: c for c in map(parse_channel, settings.notify_urls)}
@@ -97,8 +97,8 @@ def _then(channel: Channel | None) -> str:
 def _act(args: argparse.Namespace, settings: Settings, action: str) -> int:
     from storage.deliveries import OutboxError, confirm, release
     from storage.models import Alert, Delivery
-    from tradewatch.cli import UsageError
     from tradewatch.commands.review import _session
+    from tradewatch.usage import UsageError
 
     fn = release if action == "retry" else confirm
     with _session(settings) as session:

@@ -11,7 +11,7 @@ from tradewatch.settings import Settings
 
 
 def _since(value: str | None) -> datetime | None:
-    from tradewatch.cli import UsageError
+    from tradewatch.usage import UsageError
 
     if value is None:
         return None

@@ -16,12 +16,14 @@ if TYPE_CHECKING:
 
 @contextmanager
 def _session(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database, migrated first (every command does)."""
+    """A session on the configured database, which must exist, migrated first (every command
+    does)."""
     from sqlmodel import Session
 
     from storage.db import get_engine, upgrade
+    from tradewatch.usage import stored_database_url
 
-    url = settings.resolved_database_url
+    url = stored_database_url(settings)
     upgrade(url)
     engine = get_engine(url)
     try:
@@ -76,8 +78,8 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_review_accept(args: argparse.Namespace, settings: Settings) -> int:
     from storage.review import ReviewError
-    from tradewatch.cli import UsageError
     from tradewatch.review import accept_change
+    from tradewatch.usage import UsageError
 
     with _session(settings) as session:
         try:
@@ -98,8 +100,8 @@ def cmd_review_accept(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_review_dismiss(args: argparse.Namespace, settings: Settings) -> int:
     from storage.review import ReviewError
-    from tradewatch.cli import UsageError
     from tradewatch.review import dismiss_change
+    from tradewatch.usage import UsageError
 
     with _session(settings) as session:
         try:

@@ -6,8 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from tradewatch.cli import EXIT_OK, UsageError
+from tradewatch.cli import EXIT_OK
 from tradewatch.settings import Settings
+from tradewatch.usage import UsageError
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:

@@ -12,10 +12,11 @@ from tradewatch.settings import Settings
 def cmd_sources_check(args: argparse.Namespace, settings: Settings) -> int:
     """Print one row per source (or JSON); exit 1 when any source has a problem."""
     from storage.db import get_engine, upgrade
-    from tradewatch.cli import EXIT_FAILURE, EXIT_OK, UsageError
+    from tradewatch.cli import EXIT_FAILURE, EXIT_OK
     from tradewatch.pipeline import make_fetcher
     from tradewatch.sources_check import check_sources, format_table
     from tradewatch.sources_config import load_sources
+    from tradewatch.usage import UsageError
 
     config = load_sources(Path(args.sources) if args.sources else settings.sources_file)
     try:

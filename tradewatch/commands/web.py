@@ -14,7 +14,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
     from classify.baseline import load_baseline
     from storage.db import get_engine, upgrade
-    from tradewatch.cli import UsageError
+    from tradewatch.usage import UsageError
     from tradewatch.web import create_app, is_loopback
 
     token = settings.web_token.get_secret_value() if settings.web_token else None
