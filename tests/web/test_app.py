@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -127,3 +128,16 @@ def test_cli_refuses_public_bind_without_token(capsys: pytest.CaptureFixture[str
 
     assert main(["web", "--host", "0.0.0.0"]) == 2
     assert "set TRADEWATCH_WEB_TOKEN" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_database_that_does_not_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tradewatch.cli import main
+
+    path = tmp_path / "typo.db"
+    monkeypatch.setenv("TRADEWATCH_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: None)  # never serve here
+    assert main(["web"]) == 2
+    assert f"no database at {path}" in capsys.readouterr().err
+    assert not path.exists()

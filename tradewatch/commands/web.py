@@ -14,7 +14,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
 
     from classify.baseline import load_baseline
     from storage.db import get_engine, upgrade
-    from tradewatch.usage import UsageError
+    from tradewatch.usage import UsageError, stored_database_url
     from tradewatch.web import create_app, is_loopback
 
     token = settings.web_token.get_secret_value() if settings.web_token else None
@@ -25,7 +25,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings) -> int:
         )
     baseline = Path(args.baseline) if args.baseline else settings.baseline_file
     load_baseline(baseline)  # fail now, with the file named, not on the first page view
-    url = settings.resolved_database_url
+    url = stored_database_url(settings)  # an empty site would hide a mistyped path
     upgrade(url)
     engine = get_engine(url)
     app = create_app(engine=engine, baseline_path=baseline, token=token)
