@@ -43,7 +43,7 @@ GENERIC_WEIGHT = 0.5  # a generic verb only counts next to a topic cue, and coun
 NEGATED_LOOSENING_WEIGHT = 0.6
 SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
-_NEGATION_WINDOW = 40  # characters before a cue searched for "not", "cannot"...
+_NEGATION_WINDOW = 40  # characters searched around a cue ("not", "since" before; "eases" after)
 
 # One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
 Hit = tuple[str, Direction, float, str]
@@ -422,36 +422,26 @@ class _Clause:
         return self._generic[which]
 
 
-def _negated(clause: str, start: int) -> bool:
-    window = clause[max(0, start - _NEGATION_WINDOW) : start]
-    return NEGATION_BEFORE.search(window) is not None
-
-
-def _ceased(clause: str, start: int, end: int) -> bool:
-    window = clause[max(0, start - _NEGATION_WINDOW) : start]
-    if CESSATION_BEFORE.search(window) is not None:
-        return True
-    return CESSATION_AFTER.match(clause[end : end + _NEGATION_WINDOW].lstrip()) is not None
-
-
-def _background(clause: str, start: int) -> bool:
-    window = clause[max(0, start - _NEGATION_WINDOW) : start]
-    return SINCE_BEFORE.search(window) is not None
-
-
 def _resolve(
     direction: Direction, clause: _Clause, text: str, start: int
 ) -> tuple[Direction, float, str] | None:
-    """Apply negation and persistence to one directional match starting at ``start``."""
+    """Apply background, cessation, negation and persistence to one directional match
+    starting at ``start``."""
     cue = text.strip()
     if direction is Direction.REAFFIRMATION:
         return direction, 1.0, cue
-    if direction is Direction.TIGHTENING and _background(clause.text, start):
-        return None  # "since the border was closed in 2020": when, not what happened
-    if direction is Direction.TIGHTENING and _ceased(clause.text, start, start + len(text)):
-        # "stopped confiscating flour", "lifted the ban on": the restriction ends.
-        return Direction.LOOSENING, 1.0, f"ended {cue}"
-    if _negated(clause.text, start):
+    # The words just before the cue, where "not", "lifted" or "since" stands.
+    before = clause.text[max(0, start - _NEGATION_WINDOW) : start]
+    if direction is Direction.TIGHTENING:
+        if SINCE_BEFORE.search(before) is not None:
+            return None  # "since the border was closed in 2020": when, not what happened
+        end = start + len(text)
+        after = clause.text[end : end + _NEGATION_WINDOW].lstrip()
+        if CESSATION_BEFORE.search(before) is not None or CESSATION_AFTER.match(after):
+            # "stopped confiscating flour", "lifted the ban on", "as the crackdown eases":
+            # the restriction ends.
+            return Direction.LOOSENING, 1.0, f"ended {cue}"
+    if NEGATION_BEFORE.search(before) is not None:
         if direction is Direction.LOOSENING:
             # "still cannot trade independently" restates the restriction outright.
             weight = 1.0 if clause.fact(_PERSISTENCE) else NEGATED_LOOSENING_WEIGHT
