@@ -41,11 +41,10 @@ SQLITE_BUSY_TIMEOUT = 30
 def get_engine(url: str) -> Engine:
     """An engine for ``url``: SQLite gets its directory, foreign keys, a busy timeout and
     write-ahead logging (see ``_sqlite_on_connect``)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if make_url(url).get_backend_name() == "sqlite":
+        path = _sqlite_file(url)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
@@ -91,17 +90,21 @@ def _use_wal(cursor: Any) -> bool:
     return mode == "wal"
 
 
-def missing_sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite database at ``url`` if it does not exist (else None): commands
-    that only read must say so rather than create an empty database and report nothing."""
+def _sqlite_file(url: str) -> Path | None:
+    """The file a SQLite ``url`` names; None for other backends, in-memory databases and
+    URI filenames (``file:...?mode=ro`` and the like, which SQLite itself resolves)."""
     parsed = make_url(url)
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None
-    if database.startswith("file:"):
-        return None  # a URI filename (mode=ro and the like): SQLite itself decides
-    path = Path(database)
-    return None if path.exists() else path
+    return None if database.startswith("file:") else Path(database)
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database at ``url`` if it does not exist (else None): commands
+    that only read must say so rather than create an empty database and report nothing."""
+    path = _sqlite_file(url)
+    return None if path is None or path.exists() else path
 
 
 def alembic_config(url: str | None = None) -> Config:
