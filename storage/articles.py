@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import Executable, bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
-from storage.db import insert_object
+from storage.db import insert_object, table_of
 from storage.enums import ArticleOutcome
-from storage.models import Article, ArticleRevision
+from storage.models import Article, ArticleAlias, ArticleRevision
 from storage.types import as_utc
 
 __all__ = [
@@ -25,12 +25,15 @@ __all__ = [
     "content_hash",
     "known_urls",
     "latest_revision",
+    "remember_listed_url",
     "text_diff",
     "upsert_article",
 ]
 
 # Keeps IN (...) lists well under every backend's bound-parameter limit.
 _IN_CHUNK = 500
+
+_ALIAS = table_of(ArticleAlias)
 
 # Built once: for a query run per article, building the statement costs more than running it.
 _ID_BY_URL = sa_select(col(Article.id)).where(col(Article.url) == bindparam("url"))
@@ -158,17 +161,48 @@ class KnownArticle:
 
 
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownArticle]:
-    """The stored articles among ``urls``, by URL, in one query per chunk of URLs."""
+    """The stored articles among ``urls``, by URL, stored under it or listed under it before
+    (``ArticleAlias``), in two queries per chunk of URLs."""
     wanted = list(dict.fromkeys(urls))
     found: dict[str, KnownArticle] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
-        stmt = select(Article.url, Article.title, Article.last_seen_at).where(
+        stored = select(Article.url, Article.title, Article.last_seen_at).where(
             col(Article.url).in_(chunk)
         )
-        for url, title, last_seen in session.exec(stmt):
-            found[url] = KnownArticle(title=title, last_seen_at=last_seen)
+        aliased = (
+            select(ArticleAlias.url, Article.title, Article.last_seen_at)
+            .join(Article, col(Article.id) == col(ArticleAlias.article_id))
+            .where(col(ArticleAlias.url).in_(chunk))
+        )
+        for stmt in (aliased, stored):  # an article stored under the URL wins
+            for url, title, last_seen in session.exec(stmt):
+                found[url] = KnownArticle(title=title, last_seen_at=last_seen)
     return found
+
+
+def remember_listed_url(session: Session, *, url: str, article: Article, now: datetime) -> None:
+    """Note that a listing gave ``url`` for ``article``, stored under another URL, so the
+    next listing of it finds it known (``known_articles``). Idempotent; flushes pending
+    changes first, never commits."""
+    assert article.id is not None, "store the article first"
+    if url == article.url:
+        return
+    session.flush()
+    dialect = session.get_bind().dialect.name
+    stmt: Executable
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = pg_insert(_ALIAS).on_conflict_do_nothing(index_elements=["url"])
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(_ALIAS).on_conflict_do_nothing(index_elements=["url"])
+    else:  # pragma: no cover - the two backends supported
+        raise NotImplementedError(f"aliases on {dialect}")
+    values = {"url": url, "article_id": article.id, "created_at": as_utc(now, what="now")}
+    session.connection().execute(stmt, values)
 
 
 def known_urls(*, session: Session, urls: Iterable[str]) -> set[str]:

@@ -111,6 +111,18 @@ class Article(ArticleBase, table=True):
     cluster_key: str | None = Field(default=None, index=True)
 
 
+class ArticleAlias(SQLModel, table=True):
+    """A URL a listing gave for an article stored under another one: the page's rel=canonical
+    dropped a query the listing adds (Yonhap's ``?section=``, a ``?ref=rss``). Listings are
+    checked against these too, so such a page is not fetched again on every pass."""
+
+    __tablename__ = "article_alias"
+
+    url: str = Field(primary_key=True)  # canonical form of the listed URL
+    article_id: int = Field(foreign_key="article.id", index=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ArticleRevision(SQLModel, table=True):
     """One version of an article's content, with the diff from the version before."""
 

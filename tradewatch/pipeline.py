@@ -40,7 +40,13 @@ from sources.errors import BlockedByRobots, FetchError
 from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
 from sources.politeness import Politeness
-from storage.articles import ArticleOutcome, KnownArticle, known_articles, upsert_article
+from storage.articles import (
+    ArticleOutcome,
+    KnownArticle,
+    known_articles,
+    remember_listed_url,
+    upsert_article,
+)
 from storage.assessments import (
     add_assessment,
     assessment_exists,
@@ -567,6 +573,8 @@ def _store(
     )
     article, revision = upserted.article, upserted.revision
     assert article.id is not None
+    if url != article.url:  # listed with a query its canonical URL drops
+        remember_listed_url(session, url=url, article=article, now=now)
     # Before assessing: corroboration of any change this opens counts stories, not copies.
     assign_cluster(session=session, article=article, shingled=analysed.shingled)
     departs = False

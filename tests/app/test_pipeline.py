@@ -189,6 +189,32 @@ def test_query_variants_of_one_page_make_one_article(
     assert site.url("2025/04/trading-companies-win-independent-trade-authority") in urls
 
 
+@pytest.mark.parametrize("window", [None, "backfill"])
+def test_a_page_listed_with_a_query_its_canonical_drops_is_not_fetched_again(
+    ctx: PipelineContext, site: SampleSite, site_root: Path, window: str | None
+) -> None:
+    # As Yonhap lists every article: "/view/AEN...?section=nk/index", while the page's
+    # rel=canonical, under which it is stored, has no query.
+    feed = site_root / "feed.xml"
+    feed.write_text(feed.read_text().replace("authority/</link>", "authority/?section=nk</link>"))
+    span = DateWindow(datetime(2020, 1, 1, tzinfo=UTC), datetime(2030, 1, 1, tzinfo=UTC))
+    given = span if window else None
+    first = check_source(ctx, desk(site), window=given, historical=bool(window))
+    fetched = article_requests(site)
+    # The feed changes (an edit elsewhere in it), so the next pass reads every entry again.
+    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+
+    again = check_source(ctx, desk(site), window=given, historical=bool(window))
+
+    assert first.new == 3
+    assert article_requests(site) == fetched
+    assert (again.new, again.changed, again.unchanged, again.skipped) == (0, 0, 0, 3)
+    with Session(ctx.engine) as session:
+        urls = {a.url for a in session.exec(select(Article))}
+    assert site.url("2025/04/trading-companies-win-independent-trade-authority") in urls
+    assert len(urls) == 3
+
+
 def test_a_canonical_naming_another_page_is_not_trusted(
     ctx: PipelineContext, site: SampleSite, site_root: Path
 ) -> None:

@@ -7,9 +7,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlmodel import Session, col, select
 
-from storage.articles import content_hash, known_urls, upsert_article
+from storage.articles import (
+    content_hash,
+    known_articles,
+    known_urls,
+    remember_listed_url,
+    upsert_article,
+)
 from storage.enums import ArticleOutcome
-from storage.models import Article, ArticleRevision
+from storage.models import Article, ArticleAlias, ArticleRevision
 from tests.storage.helpers import T0, at, parsed
 
 
@@ -112,3 +118,19 @@ def test_known_urls_handles_long_lists(session: Session) -> None:
     upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
     asked = [f"https://example.org/x/{i}" for i in range(1200)] + [parsed().url]
     assert known_urls(session=session, urls=iter(asked)) == {parsed().url}
+
+
+def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session) -> None:
+    stored = upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
+    listed = f"{parsed().url}?section=nk"
+    for _ in range(2):  # idempotent: a group written again after a rollback
+        remember_listed_url(session, url=listed, article=stored.article, now=T0)
+    remember_listed_url(session, url=parsed().url, article=stored.article, now=T0)  # no alias
+    session.commit()
+
+    known = known_articles(session=session, urls=[listed, "https://example.org/other"])
+
+    assert list(known) == [listed]
+    assert known[listed].title == parsed().title and known[listed].last_seen_at == T0
+    aliases = session.exec(select(ArticleAlias)).all()
+    assert [(a.url, a.article_id) for a in aliases] == [(listed, stored.article.id)]

@@ -268,7 +268,7 @@ def test_migration_0003_adds_claim_columns_keeping_rows(db_url: str) -> None:
                     "attempts) VALUES (1, 'k', 'K', 'sending', 1)"
                 )
             )
-        upgrade(db_url)
+        upgrade(db_url, "0003")
         assert current_revision(db_url) == "0003"
         for table in ("delivery", "alert"):
             columns = {c["name"]: c for c in inspect(engine).get_columns(table)}

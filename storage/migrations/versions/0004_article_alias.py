@@ -1,0 +1,41 @@
+"""Article aliases: listed URLs of articles stored under their page's rel=canonical.
+
+A listing that adds a query the page's canonical URL drops (Yonhap's ``?section=``) used to
+make every pass fetch that page again, since the listed URL was never the stored one.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0004'
+down_revision: str | None = '0003'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'article_alias',
+        sa.Column('url', sa.String(), nullable=False),
+        sa.Column('article_id', sa.Integer(), nullable=False),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ['article_id'], ['article.id'], name=op.f('fk_article_alias_article_id_article')
+        ),
+        sa.PrimaryKeyConstraint('url', name=op.f('pk_article_alias')),
+    )
+    with op.batch_alter_table('article_alias', schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f('ix_article_alias_article_id'), ['article_id'], unique=False
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('article_alias', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_alias_article_id'))
+    op.drop_table('article_alias')
