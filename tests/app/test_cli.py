@@ -189,8 +189,10 @@ def test_a_users_own_prefect_start_timeout_is_kept(monkeypatch: pytest.MonkeyPat
     assert os.environ[_START_TIMEOUT] == "33"
 
 
-@pytest.mark.parametrize("command", [("status",), ("export",), ("review",), ("deliveries",)])
-def test_reading_commands_refuse_a_database_that_does_not_exist(
+@pytest.mark.parametrize(
+    "command", [("status",), ("export",), ("review",), ("deliveries",), ("reclassify",)]
+)
+def test_commands_over_stored_articles_refuse_a_database_that_does_not_exist(
     tmp_path: Path, command: tuple[str, ...]
 ) -> None:
     # A typo in the path must not read as "nothing happened": say so, create nothing.

@@ -25,8 +25,10 @@ def _since(value: str | None) -> datetime | None:
 def cmd_reclassify(args: argparse.Namespace, settings: Settings) -> int:
     """Re-assess stored articles and print what changed (old -> new) with totals."""
     from tradewatch.reclassify import reclassify
+    from tradewatch.usage import stored_database_url
 
     since = _since(args.since)
+    stored_database_url(settings)  # replaying over a database never written creates none
     baseline_file = Path(args.baseline) if args.baseline else None
     report = reclassify(settings, since=since, baseline_file=baseline_file)
     if args.json:
