@@ -78,13 +78,15 @@ def upsert_article(
     source: str,
     outlet: str,
     historical: bool = False,
+    listed_title: str | None = None,
     now: datetime | None = None,
 ) -> UpsertResult:
     """Store ``parsed`` under its canonical URL: new, unchanged (seen again) or changed.
 
     ``historical`` is fixed when the article is first stored: a backfilled article seen again
     by monitoring is still old news, and a monitored one found again by a backfill is not.
-    Flushes, never commits.
+    ``listed_title``, the headline the listing gave, if it gave one, is kept for the next
+    listing to be compared with (``KnownArticle``). Flushes, never commits.
     """
     at = as_utc(now, what="now")
     published = as_utc(parsed.published, what="published") if parsed.published else None
@@ -110,6 +112,7 @@ def upsert_article(
             "last_seen_at": at,
             "revision_count": 1,
             "cluster_key": None,
+            "listed_title": listed_title,
         }
         article = insert_object(session, Article, values)
         revision = _add_revision(session, article, revision_no=1, diff="", at=at)
@@ -120,6 +123,8 @@ def upsert_article(
         article.published_at = published
     if parsed.authors and not article.authors:
         article.authors = list(parsed.authors)
+    if listed_title is not None:
+        article.listed_title = listed_title
 
     if article.content_hash == digest:
         session.add(article)
@@ -154,10 +159,13 @@ def latest_revision(session: Session, article: Article) -> ArticleRevision:
 
 @dataclass(frozen=True)
 class KnownArticle:
-    """What a listing pass needs to know about a stored article to decide on a re-fetch."""
+    """What a listing pass needs to know about a stored article to decide on a re-fetch:
+    its headline as stored and as a listing last gave it (None: not recorded), and when it
+    was last seen."""
 
     title: str
     last_seen_at: datetime
+    listed_title: str | None = None
 
 
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownArticle]:
@@ -167,17 +175,17 @@ def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownA
     found: dict[str, KnownArticle] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
-        stored = select(Article.url, Article.title, Article.last_seen_at).where(
-            col(Article.url).in_(chunk)
-        )
+        stored = select(
+            Article.url, Article.title, Article.last_seen_at, Article.listed_title
+        ).where(col(Article.url).in_(chunk))
         aliased = (
-            select(ArticleAlias.url, Article.title, Article.last_seen_at)
+            select(ArticleAlias.url, Article.title, Article.last_seen_at, Article.listed_title)
             .join(Article, col(Article.id) == col(ArticleAlias.article_id))
             .where(col(ArticleAlias.url).in_(chunk))
         )
         for stmt in (aliased, stored):  # an article stored under the URL wins
-            for url, title, last_seen in session.exec(stmt):
-                found[url] = KnownArticle(title=title, last_seen_at=last_seen)
+            for url, title, last_seen, listed in session.exec(stmt):
+                found[url] = KnownArticle(title, last_seen, listed)
     return found
 
 

@@ -109,6 +109,10 @@ class Article(ArticleBase, table=True):
     # Articles telling the same story (reprints, near-identical text) share a cluster key, so
     # corroboration counts stories, not copies.
     cluster_key: str | None = Field(default=None, index=True)
+    # The headline its listing gave when it was last fetched: a listing is compared with
+    # what it said before, since a page may spell its headline otherwise (Yonhap's feed
+    # titles carry wire markers its pages' do not). NULL before migration 0004.
+    listed_title: str | None = Field(default=None, sa_type=Text)
 
 
 class ArticleAlias(SQLModel, table=True):

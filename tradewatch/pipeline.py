@@ -454,10 +454,11 @@ class _PagesAhead:
 
 
 def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
-    """A stored article is fetched again only when its listing says it changed: a new
-    headline, or an update time after we last saw it. Otherwise steady state fetches no
-    article bodies at all."""
-    if entry.title and entry.title.strip() != known.title.strip():
+    """A stored article is fetched again only when its listing says it changed: a headline
+    other than the one it gave before (or, if none was recorded, than the stored one), or an
+    update time after we last saw it. Otherwise steady state fetches no article bodies."""
+    before = known.listed_title if known.listed_title is not None else known.title
+    if entry.title and entry.title.strip() != before.strip():
         return True
     return entry.updated is not None and entry.updated > known.last_seen_at
 
@@ -493,13 +494,14 @@ def _ingest_one(
     if window is not None and not window.contains(analysed.article.published):
         report.skipped += 1
         return
-    writes.add(_ToWrite(url, analysed))
+    writes.add(_ToWrite(url, analysed, entry.title or None))
 
 
 @dataclass(frozen=True)
 class _ToWrite:
     url: str  # the listed URL, canonical
     analysed: analysis.Analysed
+    listed_title: str | None  # the headline the listing gave, if any
 
     def may_depart(self) -> bool:
         """Whether storing it may record a departure: its verdict departs, or it has none
@@ -569,6 +571,7 @@ def _store(
         source=source.name,
         outlet=source.display_outlet,
         historical=historical,
+        listed_title=item.listed_title,
         now=now,
     )
     article, revision = upserted.article, upserted.revision

@@ -215,6 +215,31 @@ def test_a_page_listed_with_a_query_its_canonical_drops_is_not_fetched_again(
     assert len(urls) == 3
 
 
+def test_a_listing_headline_the_page_spells_otherwise_is_not_taken_for_a_change(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    # As Yonhap's feed titles carry wire markers ("(2nd LD) ...") that its parser strips from
+    # the stored headline: what the listing said last time is the measure, not the page.
+    feed = site_root / "feed.xml"
+    listed = "<title>(LEAD) Major trading companies win independent trade authority"
+    feed.write_text(
+        feed.read_text().replace("<title>Major trading companies win independent", listed)
+    )
+    check_source(ctx, desk(site))
+    fetched = article_requests(site)
+    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+
+    unchanged = check_source(ctx, desk(site))
+
+    assert article_requests(site) == fetched
+    assert unchanged.skipped == 3
+    # A new take ("(2nd LD)") is a change of the listing: fetched again.
+    feed.write_text(feed.read_text().replace("(LEAD)", "(2nd LD)"))
+    again = check_source(ctx, desk(site))
+    assert article_requests(site) == [*fetched, f"/{DEPARTURE_PAGE.removesuffix('index.html')}"]
+    assert (again.unchanged, again.skipped) == (1, 2)
+
+
 def test_a_canonical_naming_another_page_is_not_trusted(
     ctx: PipelineContext, site: SampleSite, site_root: Path
 ) -> None:

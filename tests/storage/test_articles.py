@@ -121,7 +121,9 @@ def test_known_urls_handles_long_lists(session: Session) -> None:
 
 
 def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session) -> None:
-    stored = upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
+    stored = upsert_article(
+        session=session, parsed=parsed(), source="s", outlet="o", listed_title="(LEAD) x", now=T0
+    )
     listed = f"{parsed().url}?section=nk"
     for _ in range(2):  # idempotent: a group written again after a rollback
         remember_listed_url(session, url=listed, article=stored.article, now=T0)
@@ -132,5 +134,9 @@ def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session)
 
     assert list(known) == [listed]
     assert known[listed].title == parsed().title and known[listed].last_seen_at == T0
+    assert known[listed].listed_title == "(LEAD) x"
+    # Seen again through a listing without headlines (a sitemap): the last one given stays.
+    upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=at(1))
+    assert known_articles(session=session, urls=[listed])[listed].listed_title == "(LEAD) x"
     aliases = session.exec(select(ArticleAlias)).all()
     assert [(a.url, a.article_id) for a in aliases] == [(listed, stored.article.id)]

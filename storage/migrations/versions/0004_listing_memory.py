@@ -1,7 +1,9 @@
-"""Article aliases: listed URLs of articles stored under their page's rel=canonical.
+"""What listings said of stored articles: the URLs they gave, the headlines they gave.
 
-A listing that adds a query the page's canonical URL drops (Yonhap's ``?section=``) used to
-make every pass fetch that page again, since the listed URL was never the stored one.
+``article_alias``: a listing that adds a query the page's canonical URL drops (Yonhap's
+``?section=``) used to make every pass fetch that page again, since the listed URL was never
+the stored one. ``article.listed_title``: a listing headline spelt otherwise than the page's
+(Yonhap's wire markers) used to read as a changed headline on every pass.
 
 Revision ID: 0004
 Revises: 0003
@@ -19,6 +21,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table('article', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('listed_title', sa.Text(), nullable=True))
     op.create_table(
         'article_alias',
         sa.Column('url', sa.String(), nullable=False),
@@ -39,3 +43,5 @@ def downgrade() -> None:
     with op.batch_alter_table('article_alias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_alias_article_id'))
     op.drop_table('article_alias')
+    with op.batch_alter_table('article', schema=None) as batch_op:
+        batch_op.drop_column('listed_title')
