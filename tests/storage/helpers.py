@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from alembic import command
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from classify.baseline import Baseline
 from classify.types import Assessment as Verdict
 from classify.types import DimensionSignal, Direction, Evidence, Relation
 from parsers.base import ParsedArticle
+from storage.db import alembic_config
 from storage.deliveries import ensure_deliveries
 from storage.digests import save_digest
 from storage.enums import DigestKind
@@ -124,3 +127,11 @@ def stored_delivery(
     (row,) = ensure_deliveries(session=session, digest=digest, channels=channels)
     session.commit()
     return row
+
+
+def downgrade(engine: Engine, db_url: str, revision: str) -> None:
+    """Migrate the database at ``db_url`` down to ``revision`` (to test the next one)."""
+    with engine.begin() as conn:
+        config = alembic_config(db_url)
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import inspect, text
 from sqlmodel import Session, col, select
 
 from storage.articles import (
@@ -14,9 +15,10 @@ from storage.articles import (
     remember_listed_url,
     upsert_article,
 )
+from storage.db import current_revision, get_engine, upgrade
 from storage.enums import ArticleOutcome
 from storage.models import Article, ArticleAlias, ArticleRevision
-from tests.storage.helpers import T0, at, parsed
+from tests.storage.helpers import T0, at, downgrade, parsed
 
 
 def test_new_article_gets_revision_one(session: Session) -> None:
@@ -140,3 +142,34 @@ def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session)
     assert known_articles(session=session, urls=[listed])[listed].listed_title == "(LEAD) x"
     aliases = session.exec(select(ArticleAlias)).all()
     assert [(a.url, a.article_id) for a in aliases] == [(listed, stored.article.id)]
+
+
+def test_migration_0004_keeps_stored_articles(db_url: str) -> None:
+    upgrade(db_url, "0003")  # a fresh SQLite file
+    engine = get_engine(db_url)
+    url = "https://example.org/a/1"
+    try:
+        downgrade(engine, db_url, "0003")  # the session's PostgreSQL database is at head
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO article (url, source, outlet, title, authors, text, historical, "
+                    "content_hash, first_seen_at, last_seen_at, revision_count) VALUES (:url, "
+                    "'s', 'o', 'Stored', '[]', 'Text.', false, 'h', :t, :t, 1)"
+                ),
+                {"url": url, "t": T0},
+            )
+        upgrade(db_url)
+        assert current_revision(db_url) == "0004"
+        with Session(engine) as session:
+            known = known_articles(session=session, urls=[url])
+        assert (known[url].title, known[url].listed_title) == ("Stored", None)
+        # and back: the downgrade drops what 0004 added, keeping the row
+        downgrade(engine, db_url, "0003")
+        assert "article_alias" not in inspect(engine).get_table_names()
+        assert "listed_title" not in {c["name"] for c in inspect(engine).get_columns("article")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT title FROM article")).scalar_one() == "Stored"
+    finally:
+        engine.dispose()
+        upgrade(db_url)  # leave the schema at head for the tests after this one

@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
-from storage.db import alembic_config, current_revision, get_engine, upgrade
+from storage.db import current_revision, get_engine, upgrade
 from storage.deliveries import (
     LEASE,
     Claimer,
@@ -33,7 +32,7 @@ from storage.deliveries import (
 )
 from storage.enums import DeliveryStatus, DigestKind
 from storage.models import Alert, Delivery, Digest
-from tests.storage.helpers import at, stored_delivery
+from tests.storage.helpers import at, downgrade, stored_delivery
 
 HOST = socket.gethostname()
 # Above Linux's PID_MAX_LIMIT (2**22): no process can ever have this pid.
@@ -240,18 +239,11 @@ def test_key_survives_reload_and_attempts(session: Session, engine: Engine) -> N
         assert reloaded is not None and idempotency_key(reloaded) == before
 
 
-def _downgrade(engine: Engine, db_url: str, revision: str) -> None:
-    with engine.begin() as conn:
-        config = alembic_config(db_url)
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
-
-
 def test_migration_0003_adds_claim_columns_keeping_rows(db_url: str) -> None:
     upgrade(db_url, "0002")  # a fresh SQLite file
     engine = get_engine(db_url)
     try:
-        _downgrade(engine, db_url, "0002")  # the session's PostgreSQL database is at head
+        downgrade(engine, db_url, "0002")  # the session's PostgreSQL database is at head
         assert current_revision(db_url) == "0002"
         with engine.begin() as conn:
             conn.execute(
@@ -281,7 +273,7 @@ def test_migration_0003_adds_claim_columns_keeping_rows(db_url: str) -> None:
                 None,
             )
         # and back: the downgrade drops them again, keeping the row
-        _downgrade(engine, db_url, "0002")
+        downgrade(engine, db_url, "0002")
         assert "claimed_by" not in {c["name"] for c in inspect(engine).get_columns("delivery")}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT status FROM delivery")).scalar_one() == "sending"
