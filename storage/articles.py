@@ -79,17 +79,20 @@ def upsert_article(
     outlet: str,
     historical: bool = False,
     listed_title: str | None = None,
+    listed_updated: datetime | None = None,
     now: datetime | None = None,
 ) -> UpsertResult:
     """Store ``parsed`` under its canonical URL: new, unchanged (seen again) or changed.
 
     ``historical`` is fixed when the article is first stored: a backfilled article seen again
     by monitoring is still old news, and a monitored one found again by a backfill is not.
-    ``listed_title``, the headline the listing gave, if it gave one, is kept for the next
-    listing to be compared with (``KnownArticle``). Flushes, never commits.
+    ``listed_title`` and ``listed_updated``, the headline and update time the listing gave,
+    if it gave them, are kept for the next listing to be compared with (``KnownArticle``).
+    Flushes, never commits.
     """
     at = as_utc(now, what="now")
     published = as_utc(parsed.published, what="published") if parsed.published else None
+    updated = as_utc(listed_updated, what="listed_updated") if listed_updated else None
     digest = content_hash(parsed.title, parsed.text)
     # Which article, by a plain query (most are new: no object to load); it does not
     # autoflush, so whatever is pending goes first, as an ORM query would have sent it.
@@ -113,6 +116,7 @@ def upsert_article(
             "revision_count": 1,
             "cluster_key": None,
             "listed_title": listed_title,
+            "listed_updated_at": updated,
         }
         article = insert_object(session, Article, values)
         revision = _add_revision(session, article, revision_no=1, diff="", at=at)
@@ -125,6 +129,8 @@ def upsert_article(
         article.authors = list(parsed.authors)
     if listed_title is not None:
         article.listed_title = listed_title
+    if updated is not None:
+        article.listed_updated_at = updated
 
     if article.content_hash == digest:
         session.add(article)
@@ -160,12 +166,22 @@ def latest_revision(session: Session, article: Article) -> ArticleRevision:
 @dataclass(frozen=True)
 class KnownArticle:
     """What a listing pass needs to know about a stored article to decide on a re-fetch:
-    its headline as stored and as a listing last gave it (None: not recorded), and when it
-    was last seen."""
+    its headline as stored, when it was last seen, and the headline and update time a
+    listing last gave (None: not recorded)."""
 
     title: str
     last_seen_at: datetime
     listed_title: str | None = None
+    listed_updated_at: datetime | None = None
+
+
+# KnownArticle's fields, in order.
+_KNOWN = (
+    col(Article.title),
+    col(Article.last_seen_at),
+    col(Article.listed_title),
+    col(Article.listed_updated_at),
+)
 
 
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownArticle]:
@@ -175,17 +191,16 @@ def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownA
     found: dict[str, KnownArticle] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
-        stored = select(
-            Article.url, Article.title, Article.last_seen_at, Article.listed_title
-        ).where(col(Article.url).in_(chunk))
+        stored = sa_select(col(Article.url), *_KNOWN).where(col(Article.url).in_(chunk))
         aliased = (
-            select(ArticleAlias.url, Article.title, Article.last_seen_at, Article.listed_title)
+            sa_select(col(ArticleAlias.url), *_KNOWN)
             .join(Article, col(Article.id) == col(ArticleAlias.article_id))
             .where(col(ArticleAlias.url).in_(chunk))
         )
+        conn = session.connection()
         for stmt in (aliased, stored):  # an article stored under the URL wins
-            for url, title, last_seen, listed in session.exec(stmt):
-                found[url] = KnownArticle(title, last_seen, listed)
+            for url, title, seen, listed, updated in conn.execute(stmt):
+                found[url] = KnownArticle(title, seen, listed, updated)
     return found
 
 

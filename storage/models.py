@@ -109,10 +109,12 @@ class Article(ArticleBase, table=True):
     # Articles telling the same story (reprints, near-identical text) share a cluster key, so
     # corroboration counts stories, not copies.
     cluster_key: str | None = Field(default=None, index=True)
-    # The headline its listing gave when it was last fetched: a listing is compared with
-    # what it said before, since a page may spell its headline otherwise (Yonhap's feed
-    # titles carry wire markers its pages' do not). NULL before migration 0004.
+    # What its listing said when it was last fetched, for the next listing to be compared
+    # with: the headline (a page may spell it otherwise: Yonhap's feed titles carry wire
+    # markers its pages do not) and the update time (a site's clock may run ahead of ours).
+    # NULL before migration 0004, or where the listing gave none.
     listed_title: str | None = Field(default=None, sa_type=Text)
+    listed_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ArticleAlias(SQLModel, table=True):

@@ -455,12 +455,15 @@ class _PagesAhead:
 
 def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
     """A stored article is fetched again only when its listing says it changed: a headline
-    other than the one it gave before (or, if none was recorded, than the stored one), or an
-    update time after we last saw it. Otherwise steady state fetches no article bodies."""
+    other than the one it gave before, or an update time after the one it gave before (where
+    none was recorded: than the stored headline, than when we last saw it). Compared with
+    the listing's own words, a page spelling its headline otherwise, or a site's clock ahead
+    of ours, is no change. Otherwise steady state fetches no article bodies."""
     before = known.listed_title if known.listed_title is not None else known.title
     if entry.title and entry.title.strip() != before.strip():
         return True
-    return entry.updated is not None and entry.updated > known.last_seen_at
+    last = known.listed_updated_at if known.listed_updated_at is not None else known.last_seen_at
+    return entry.updated is not None and entry.updated > last
 
 
 def _ingest_one(
@@ -494,7 +497,7 @@ def _ingest_one(
     if window is not None and not window.contains(analysed.article.published):
         report.skipped += 1
         return
-    writes.add(_ToWrite(url, analysed, entry.title or None))
+    writes.add(_ToWrite(url, analysed, entry.title or None, entry.updated))
 
 
 @dataclass(frozen=True)
@@ -502,6 +505,7 @@ class _ToWrite:
     url: str  # the listed URL, canonical
     analysed: analysis.Analysed
     listed_title: str | None  # the headline the listing gave, if any
+    listed_updated: datetime | None  # the update time the listing gave, if any
 
     def may_depart(self) -> bool:
         """Whether storing it may record a departure: its verdict departs, or it has none
@@ -572,6 +576,7 @@ def _store(
         outlet=source.display_outlet,
         historical=historical,
         listed_title=item.listed_title,
+        listed_updated=item.listed_updated,
         now=now,
     )
     article, revision = upserted.article, upserted.revision

@@ -5,7 +5,8 @@ No Prefect here: these are the plain functions the flow tasks call.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,36 @@ def test_a_listing_headline_the_page_spells_otherwise_is_not_taken_for_a_change(
     assert unchanged.skipped == 3
     # A new take ("(2nd LD)") is a change of the listing: fetched again.
     feed.write_text(feed.read_text().replace("(LEAD)", "(2nd LD)"))
+    again = check_source(ctx, desk(site))
+    assert article_requests(site) == [*fetched, f"/{DEPARTURE_PAGE.removesuffix('index.html')}"]
+    assert (again.unchanged, again.skipped) == (1, 2)
+
+
+def test_an_update_time_ahead_of_our_clock_is_not_taken_for_a_change_on_every_pass(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    # A site that labels Seoul time as UTC lists its updates nine hours ahead of us: compared
+    # with when we last saw the page, each pass in those hours would fetch it again.
+    feed = site_root / "feed.xml"
+    ahead = datetime.now(UTC) + timedelta(hours=9)
+    pub = "<pubDate>Thu, 10 Apr 2025 00:30:00 +0000</pubDate>"
+
+    def list_update(when: datetime) -> None:
+        text = re.sub(r"<atom:updated>[^<]*</atom:updated>", "", feed.read_text())
+        stamp = f"<atom:updated>{when.strftime('%Y-%m-%dT%H:%M:%SZ')}</atom:updated>"
+        feed.write_text(text.replace(pub, pub + stamp))
+
+    list_update(ahead)
+    check_source(ctx, desk(site))
+    fetched = article_requests(site)
+    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+
+    unchanged = check_source(ctx, desk(site))
+
+    assert article_requests(site) == fetched
+    assert unchanged.skipped == 3
+    # Listed as updated again, later than the update it listed before: fetched again.
+    list_update(ahead + timedelta(minutes=5))
     again = check_source(ctx, desk(site))
     assert article_requests(site) == [*fetched, f"/{DEPARTURE_PAGE.removesuffix('index.html')}"]
     assert (again.unchanged, again.skipped) == (1, 2)

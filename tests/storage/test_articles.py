@@ -124,7 +124,13 @@ def test_known_urls_handles_long_lists(session: Session) -> None:
 
 def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session) -> None:
     stored = upsert_article(
-        session=session, parsed=parsed(), source="s", outlet="o", listed_title="(LEAD) x", now=T0
+        session=session,
+        parsed=parsed(),
+        source="s",
+        outlet="o",
+        listed_title="(LEAD) x",
+        listed_updated=at(9),  # a site's clock ahead of ours
+        now=T0,
     )
     listed = f"{parsed().url}?section=nk"
     for _ in range(2):  # idempotent: a group written again after a rollback
@@ -136,10 +142,11 @@ def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session)
 
     assert list(known) == [listed]
     assert known[listed].title == parsed().title and known[listed].last_seen_at == T0
-    assert known[listed].listed_title == "(LEAD) x"
-    # Seen again through a listing without headlines (a sitemap): the last one given stays.
+    assert (known[listed].listed_title, known[listed].listed_updated_at) == ("(LEAD) x", at(9))
+    # Seen again through a listing that gives neither: the last ones given stay.
     upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=at(1))
-    assert known_articles(session=session, urls=[listed])[listed].listed_title == "(LEAD) x"
+    again = known_articles(session=session, urls=[listed])[listed]
+    assert (again.listed_title, again.listed_updated_at) == ("(LEAD) x", at(9))
     aliases = session.exec(select(ArticleAlias)).all()
     assert [(a.url, a.article_id) for a in aliases] == [(listed, stored.article.id)]
 
@@ -163,11 +170,16 @@ def test_migration_0004_keeps_stored_articles(db_url: str) -> None:
         assert current_revision(db_url) == "0004"
         with Session(engine) as session:
             known = known_articles(session=session, urls=[url])
-        assert (known[url].title, known[url].listed_title) == ("Stored", None)
+        assert (known[url].title, known[url].listed_title, known[url].listed_updated_at) == (
+            "Stored",
+            None,
+            None,
+        )
         # and back: the downgrade drops what 0004 added, keeping the row
         downgrade(engine, db_url, "0003")
         assert "article_alias" not in inspect(engine).get_table_names()
-        assert "listed_title" not in {c["name"] for c in inspect(engine).get_columns("article")}
+        columns = {c["name"] for c in inspect(engine).get_columns("article")}
+        assert not columns & {"listed_title", "listed_updated_at"}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT title FROM article")).scalar_one() == "Stored"
     finally:

@@ -177,7 +177,7 @@ def departing_item(ctx: PipelineContext, n: int) -> pipeline._ToWrite:
         baseline_version=ctx.baseline.version,
         classifier_version=CLASSIFIER_VERSION,
     )
-    return pipeline._ToWrite(url, analysis.Analysed(article=article, verdict=departure), None)
+    return pipeline._ToWrite(url, analysis.Analysed(article=article, verdict=departure), None, None)
 
 
 def writer(

@@ -2,8 +2,9 @@
 
 ``article_alias``: a listing that adds a query the page's canonical URL drops (Yonhap's
 ``?section=``) used to make every pass fetch that page again, since the listed URL was never
-the stored one. ``article.listed_title``: a listing headline spelt otherwise than the page's
-(Yonhap's wire markers) used to read as a changed headline on every pass.
+the stored one. ``article.listed_title`` and ``article.listed_updated_at``: a listing
+headline spelt otherwise than the page's (Yonhap's wire markers), or an update time ahead of
+our clock, used to read as a change on every pass.
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +24,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('article', schema=None) as batch_op:
         batch_op.add_column(sa.Column('listed_title', sa.Text(), nullable=True))
+        batch_op.add_column(
+            sa.Column('listed_updated_at', sa.DateTime(timezone=True), nullable=True)
+        )
     op.create_table(
         'article_alias',
         sa.Column('url', sa.String(), nullable=False),
@@ -44,4 +48,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_article_alias_article_id'))
     op.drop_table('article_alias')
     with op.batch_alter_table('article', schema=None) as batch_op:
+        batch_op.drop_column('listed_updated_at')
         batch_op.drop_column('listed_title')
