@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Executable, bindparam
+from sqlalchemy import bindparam
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
-from storage.db import insert_object, table_of
+from storage.db import insert_object, insert_on_conflict, table_of
 from storage.enums import ArticleOutcome
 from storage.models import Article, ArticleAlias, ArticleRevision
 from storage.types import as_utc
@@ -87,7 +87,7 @@ def upsert_article(
     ``historical`` is fixed when the article is first stored: a backfilled article seen again
     by monitoring is still old news, and a monitored one found again by a backfill is not.
     ``listed_title`` and ``listed_updated``, the headline and update time the listing gave,
-    if it gave them, are kept for the next listing to be compared with (``KnownArticle``).
+    if it gave them, are kept for the next listing to be compared with (``KnownPage``).
     Flushes, never commits.
     """
     at = as_utc(now, what="now")
@@ -164,10 +164,11 @@ def latest_revision(session: Session, article: Article) -> ArticleRevision:
 
 
 @dataclass(frozen=True)
-class KnownArticle:
-    """What a listing pass needs to know about a stored article to decide on a re-fetch:
-    its headline as stored, when it was last seen, and the headline and update time a
-    listing last gave (None: not recorded)."""
+class KnownPage:
+    """What a listing pass knows of a page listed before, to decide on a re-fetch: a stored
+    article's headline, when it was last seen, and the headline and update time a listing
+    last gave (None: not recorded); or the same of a page dropped as a teaser
+    (``storage.skipped``)."""
 
     title: str
     last_seen_at: datetime
@@ -175,7 +176,7 @@ class KnownArticle:
     listed_updated_at: datetime | None = None
 
 
-# KnownArticle's fields, in order.
+# KnownPage's fields, in order.
 _KNOWN = (
     col(Article.title),
     col(Article.last_seen_at),
@@ -184,11 +185,11 @@ _KNOWN = (
 )
 
 
-def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownArticle]:
+def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
     """The stored articles among ``urls``, by URL, stored under it or listed under it before
     (``ArticleAlias``), in two queries per chunk of URLs."""
     wanted = list(dict.fromkeys(urls))
-    found: dict[str, KnownArticle] = {}
+    found: dict[str, KnownPage] = {}
     for start in range(0, len(wanted), _IN_CHUNK):
         chunk = wanted[start : start + _IN_CHUNK]
         stored = sa_select(col(Article.url), *_KNOWN).where(col(Article.url).in_(chunk))
@@ -200,7 +201,7 @@ def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownA
         conn = session.connection()
         for stmt in (aliased, stored):  # an article stored under the URL wins
             for url, title, seen, listed, updated in conn.execute(stmt):
-                found[url] = KnownArticle(title, seen, listed, updated)
+                found[url] = KnownPage(title, seen, listed, updated)
     return found
 
 
@@ -212,18 +213,7 @@ def remember_listed_url(session: Session, *, url: str, article: Article, now: da
     if url == article.url:
         return
     session.flush()
-    dialect = session.get_bind().dialect.name
-    stmt: Executable
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt = pg_insert(_ALIAS).on_conflict_do_nothing(index_elements=["url"])
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(_ALIAS).on_conflict_do_nothing(index_elements=["url"])
-    else:  # pragma: no cover - the two backends supported
-        raise NotImplementedError(f"aliases on {dialect}")
+    stmt = insert_on_conflict(_ALIAS, session.get_bind().dialect.name, key="url")
     values = {"url": url, "article_id": article.id, "created_at": as_utc(now, what="now")}
     session.connection().execute(stmt, values)
 

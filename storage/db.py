@@ -5,9 +5,9 @@ the newest Alembic revision (safe to run on every start); ``current_revision(url
 a database stands. New revisions: ``alembic -c storage/alembic.ini -x url=sqlite:///x.db
 revision --autogenerate -m "..."``, then read and tidy the generated file.
 
-``table_of``, ``insert_object`` and ``object_for_row`` serve the write path, which reads and
-writes rows with Core statements (a fraction of the cost of a unit of work or of ORM loading)
-and still hands its callers the session's ORM objects.
+``table_of``, ``insert_object``, ``insert_on_conflict`` and ``object_for_row`` serve the write
+path, which reads and writes rows with Core statements (a fraction of the cost of a unit of
+work or of ORM loading) and still hands its callers the session's ORM objects.
 """
 
 from __future__ import annotations
@@ -235,6 +235,33 @@ def table_of(model: type[SQLModel]) -> Table:
     table = inspect(model).local_table
     assert isinstance(table, Table), model
     return table
+
+
+def insert_on_conflict(
+    table: Table, dialect: str, *, key: str, update: tuple[str, ...] = ()
+) -> Insert:
+    """An INSERT into ``table`` that, where a row with the same ``key`` exists, sets its
+    ``update`` columns to the values given, or leaves it as it is (no ``update``): one
+    statement, race-free, on both backends."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table)
+        if not update:
+            return pg.on_conflict_do_nothing(index_elements=[key])
+        return pg.on_conflict_do_update(
+            index_elements=[key], set_={c: pg.excluded[c] for c in update}
+        )
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(table)
+        if not update:
+            return lite.on_conflict_do_nothing(index_elements=[key])
+        return lite.on_conflict_do_update(
+            index_elements=[key], set_={c: lite.excluded[c] for c in update}
+        )
+    raise NotImplementedError(f"no upsert for {dialect}")
 
 
 @cache

@@ -129,6 +129,21 @@ class ArticleAlias(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class SkippedPage(SQLModel, table=True):
+    """A listed page fetched and dropped, not stored: only a paywalled teaser of an article.
+    Remembered with what its listing said, so that it is fetched again only when the listing
+    changes or ``storage.skipped.RECHECK_AFTER`` has passed."""
+
+    __tablename__ = "skipped_page"
+
+    url: str = Field(primary_key=True)  # canonical form of the listed URL
+    source: str = Field(index=True)
+    reason: str  # "paywall"
+    listed_title: str | None = Field(default=None, sa_type=Text)
+    listed_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    skipped_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class ArticleRevision(SQLModel, table=True):
     """One version of an article's content, with the diff from the version before."""
 

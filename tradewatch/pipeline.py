@@ -42,7 +42,7 @@ from sources.fetcher import Fetcher
 from sources.politeness import Politeness
 from storage.articles import (
     ArticleOutcome,
-    KnownArticle,
+    KnownPage,
     known_articles,
     remember_listed_url,
     upsert_article,
@@ -58,6 +58,7 @@ from storage.baselines import ensure_baseline_version
 from storage.clusters import assign_cluster
 from storage.db import get_engine, upgrade
 from storage.robots import DatabaseRobotsStore
+from storage.skipped import remember_skipped, skipped_pages
 from storage.source_state import (
     get_source_state,
     record_fetch_failure,
@@ -324,6 +325,8 @@ def _ingest_entries(
         by_url.setdefault(url, entry)
     with Session(ctx.engine) as session:
         known = known_articles(session=session, urls=list(by_url))
+        unknown = [url for url in by_url if url not in known]
+        known |= skipped_pages(session=session, urls=unknown, now=now)
     todo = [
         (url, entry)
         for url, entry in by_url.items()
@@ -453,7 +456,7 @@ class _PagesAhead:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _listed_as_changed(entry: EntryRef, known: KnownArticle) -> bool:
+def _listed_as_changed(entry: EntryRef, known: KnownPage) -> bool:
     """A stored article is fetched again only when its listing says it changed: a headline
     other than the one it gave before, or an update time after the one it gave before (where
     none was recorded: than the stored headline, than when we last saw it). Compared with
@@ -472,7 +475,7 @@ def _ingest_one(
     entry: EntryRef,
     prepared: Future[_Prepared],
     report: SourceReport,
-    writes: GroupedWrites[_ToWrite, _Stored],
+    writes: GroupedWrites[_Writable, _Stored],
     *,
     window: DateWindow | None,
 ) -> None:
@@ -485,6 +488,8 @@ def _ingest_one(
         # Not a failure of the source: a page we may not read, or only a teaser of one.
         report.skipped += 1
         log.info("source %s: skipped %s: %s", source.name, entry.url, error)
+        if isinstance(error, PaywallTeaser):  # remembered, so not fetched again every pass
+            writes.add(_Teaser(url, entry.title or None, entry.updated))
         return
     if error is not None:
         report.failed += 1
@@ -515,8 +520,24 @@ class _ToWrite:
 
 
 @dataclass(frozen=True)
+class _Teaser:
+    """A listed page that is only a paywalled teaser: remembered, not stored."""
+
+    url: str  # the listed URL, canonical
+    listed_title: str | None
+    listed_updated: datetime | None
+
+    def may_depart(self) -> bool:
+        return False
+
+
+# What a source's writer writes: an article, or a teaser to remember.
+_Writable = _ToWrite | _Teaser
+
+
+@dataclass(frozen=True)
 class _Stored:
-    outcome: ArticleOutcome
+    outcome: ArticleOutcome | None  # None: a teaser remembered, no article
     departs: bool  # a new assessment of it departs from the baseline
 
 
@@ -527,7 +548,7 @@ def _writes(
     *,
     historical: bool,
     now: datetime,
-) -> GroupedWrites[_ToWrite, _Stored]:
+) -> GroupedWrites[_Writable, _Stored]:
     """The writer of ``source``'s articles, counting them in ``report``. Where recording a
     departure locks policy changes, an article that may record one is written alone (no
     deadlock between groups), and one that lost the race to open a change is written again
@@ -538,7 +559,7 @@ def _writes(
         functools.partial(_store, ctx, source, historical=historical, now=now),
         functools.partial(_count_stored, report),
         describe=lambda item: f"source {source.name}: {item.url}",
-        alone=_ToWrite.may_depart if apart else None,
+        alone=(lambda item: item.may_depart()) if apart else None,
         lost_race=lost_opening_race,
     )
 
@@ -548,7 +569,7 @@ def _count_stored(report: SourceReport, stored: _Stored) -> None:
         report.new += 1
     elif stored.outcome is ArticleOutcome.CHANGED:
         report.changed += 1
-    else:
+    elif stored.outcome is ArticleOutcome.UNCHANGED:
         report.unchanged += 1
     if stored.departs:
         report.departures += 1
@@ -558,14 +579,25 @@ def _store(
     ctx: PipelineContext,
     source: SourceConfig,
     session: Session,
-    item: _ToWrite,
+    item: _Writable,
     *,
     historical: bool,
     now: datetime,
 ) -> _Stored:
     """Store, cluster, assess and record one parsed article in ``session``'s transaction
-    (the caller commits). The verdict and shingles a worker computed ahead, if any, save
-    computing them here."""
+    (the caller commits), or remember a teaser. The verdict and shingles a worker computed
+    ahead, if any, save computing them here."""
+    if isinstance(item, _Teaser):
+        remember_skipped(
+            session,
+            url=item.url,
+            source=source.name,
+            reason="paywall",
+            listed_title=item.listed_title,
+            listed_updated=item.listed_updated,
+            now=now,
+        )
+        return _Stored(None, departs=False)
     url, analysed = item.url, item.analysed
     parsed, verdict = analysed.article, analysed.verdict
     assert parsed is not None, "a parsed article"

@@ -271,6 +271,35 @@ def test_an_update_time_ahead_of_our_clock_is_not_taken_for_a_change_on_every_pa
     assert (again.unchanged, again.skipped) == (1, 2)
 
 
+def test_a_paywalled_teaser_is_not_fetched_again_until_its_listing_changes(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    # NK News lists NK Pro pieces beside public ones; a page that is only a teaser is dropped,
+    # and remembered, so a changed feed does not have it fetched again on every pass.
+    teaser = Path(__file__).parents[1] / "fixtures" / "nknews" / "pro-teaser.html"
+    path = "/" + DEPARTURE_PAGE.removesuffix("index.html")
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    site.override(path, body=teaser.read_bytes(), headers=html)
+    source = desk(site).model_copy(update={"parser": "nknews"})  # the others do not parse
+    feed = site_root / "feed.xml"
+
+    def teaser_fetches() -> int:
+        return site.paths_requested().count(path)
+
+    first = check_source(ctx, source)
+    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+    again = check_source(ctx, source)
+
+    assert (first.new, first.skipped, again.skipped) == (0, 1, 1)
+    assert teaser_fetches() == 1
+    with Session(ctx.engine) as session:
+        assert session.exec(select(Article)).all() == []
+    # A new headline in the listing may mean the piece is public now: fetched again.
+    feed.write_text(feed.read_text().replace("Major trading companies win", "Trading firms win"))
+    check_source(ctx, source)
+    assert teaser_fetches() == 2
+
+
 def test_a_canonical_naming_another_page_is_not_trusted(
     ctx: PipelineContext, site: SampleSite, site_root: Path
 ) -> None:

@@ -182,7 +182,7 @@ def departing_item(ctx: PipelineContext, n: int) -> pipeline._ToWrite:
 
 def writer(
     ctx: PipelineContext, outlet: str
-) -> tuple[SourceReport, GroupedWrites[pipeline._ToWrite, pipeline._Stored]]:
+) -> tuple[SourceReport, GroupedWrites[pipeline._Writable, pipeline._Stored]]:
     report = SourceReport(source=outlet)
     return report, pipeline._writes(ctx, source(outlet), report, historical=False, now=at(1))
 

@@ -4,7 +4,8 @@
 ``?section=``) used to make every pass fetch that page again, since the listed URL was never
 the stored one. ``article.listed_title`` and ``article.listed_updated_at``: a listing
 headline spelt otherwise than the page's (Yonhap's wire markers), or an update time ahead of
-our clock, used to read as a change on every pass.
+our clock, used to read as a change on every pass. ``skipped_page``: a paywalled teaser
+(NK Pro), dropped rather than stored, used to be fetched again whenever its feed changed.
 
 Revision ID: 0004
 Revises: 0003
@@ -41,9 +42,24 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f('ix_article_alias_article_id'), ['article_id'], unique=False
         )
+    op.create_table(
+        'skipped_page',
+        sa.Column('url', sa.String(), nullable=False),
+        sa.Column('source', sa.String(), nullable=False),
+        sa.Column('reason', sa.String(), nullable=False),
+        sa.Column('listed_title', sa.Text(), nullable=True),
+        sa.Column('listed_updated_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('skipped_at', sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint('url', name=op.f('pk_skipped_page')),
+    )
+    with op.batch_alter_table('skipped_page', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_skipped_page_source'), ['source'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('skipped_page', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_skipped_page_source'))
+    op.drop_table('skipped_page')
     with op.batch_alter_table('article_alias', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_article_alias_article_id'))
     op.drop_table('article_alias')

@@ -1,0 +1,68 @@
+"""Listed pages fetched and dropped rather than stored (paywalled teasers), remembered so that
+a changed listing does not have them fetched again on every pass.
+
+A remembered page counts as listed before (``KnownPage``) until its listing gives another
+headline or a later update time, or until ``RECHECK_AFTER`` has passed since it was last
+fetched: a teaser may be opened to everyone later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from storage.articles import KnownPage
+from storage.db import insert_on_conflict, table_of
+from storage.models import SkippedPage
+from storage.types import as_utc
+
+RECHECK_AFTER = timedelta(days=7)
+
+_IN_CHUNK = 500  # as in storage.articles
+_TABLE = table_of(SkippedPage)
+_REFRESHED = ("source", "reason", "listed_title", "listed_updated_at", "skipped_at")
+
+
+def remember_skipped(
+    session: Session,
+    *,
+    url: str,
+    source: str,
+    reason: str,
+    listed_title: str | None,
+    listed_updated: datetime | None,
+    now: datetime,
+) -> None:
+    """Record that the page listed at ``url`` was fetched and dropped for ``reason``, with
+    what its listing said. Idempotent (a page skipped again is updated); never commits."""
+    stmt = insert_on_conflict(_TABLE, session.get_bind().dialect.name, key="url", update=_REFRESHED)
+    values = {
+        "url": url,
+        "source": source,
+        "reason": reason,
+        "listed_title": listed_title,
+        "listed_updated_at": as_utc(listed_updated, what="listed_updated")
+        if listed_updated
+        else None,
+        "skipped_at": as_utc(now, what="now"),
+    }
+    session.connection().execute(stmt, values)
+
+
+def skipped_pages(*, session: Session, urls: Iterable[str], now: datetime) -> dict[str, KnownPage]:
+    """The pages among ``urls`` skipped less than ``RECHECK_AFTER`` before ``now``, by URL."""
+    wanted = list(dict.fromkeys(urls))
+    since = as_utc(now, what="now") - RECHECK_AFTER
+    found: dict[str, KnownPage] = {}
+    conn = session.connection()
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        stmt = select(
+            _TABLE.c.url, _TABLE.c.listed_title, _TABLE.c.listed_updated_at, _TABLE.c.skipped_at
+        ).where(col(SkippedPage.url).in_(chunk), col(SkippedPage.skipped_at) >= since)
+        for url, title, updated, skipped_at in conn.execute(stmt):
+            found[url] = KnownPage(title or "", skipped_at, title, updated)
+    return found
