@@ -243,25 +243,20 @@ def insert_on_conflict(
     """An INSERT into ``table`` that, where a row with the same ``key`` exists, sets its
     ``update`` columns to the values given, or leaves it as it is (no ``update``): one
     statement, race-free, on both backends."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    stmt: postgresql.Insert | sqlite.Insert
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        pg = pg_insert(table)
-        if not update:
-            return pg.on_conflict_do_nothing(index_elements=[key])
-        return pg.on_conflict_do_update(
-            index_elements=[key], set_={c: pg.excluded[c] for c in update}
-        )
-    if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        lite = sqlite_insert(table)
-        if not update:
-            return lite.on_conflict_do_nothing(index_elements=[key])
-        return lite.on_conflict_do_update(
-            index_elements=[key], set_={c: lite.excluded[c] for c in update}
-        )
-    raise NotImplementedError(f"no upsert for {dialect}")
+        stmt = postgresql.insert(table)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"no upsert for {dialect}")
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=[key])
+    return stmt.on_conflict_do_update(
+        index_elements=[key], set_={column: stmt.excluded[column] for column in update}
+    )
 
 
 @cache

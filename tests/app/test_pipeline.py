@@ -6,6 +6,7 @@ No Prefect here: these are the plain functions the flow tasks call.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,10 +25,35 @@ from tradewatch.sitehost import SampleSite
 from tradewatch.sources_config import SourceConfig, SourceKind
 
 DEPARTURE_PAGE = "2025/04/trading-companies-win-independent-trade-authority/index.html"
+DEPARTURE_PATH = "/" + DEPARTURE_PAGE.removesuffix("index.html")
 
 
 def article_requests(site: SampleSite) -> list[str]:
     return [p for p in site.paths_requested() if p.startswith(("/2023/", "/2025/"))]
+
+
+def edit_elsewhere(feed: Path) -> None:
+    """A change to the feed outside its entries: the next pass reads every entry again."""
+    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+
+
+def fetched_again_only_once_the_listing_changes(
+    ctx: PipelineContext, site: SampleSite, feed: Path, change_listing: Callable[[], None]
+) -> None:
+    """After a first pass, a changed feed has no stored page fetched again, until
+    ``change_listing`` changes the departure page's entry: then that page alone."""
+    check_source(ctx, desk(site))
+    fetched = article_requests(site)
+    edit_elsewhere(feed)
+
+    unchanged = check_source(ctx, desk(site))
+
+    assert article_requests(site) == fetched
+    assert unchanged.skipped == 3
+    change_listing()
+    again = check_source(ctx, desk(site))
+    assert article_requests(site) == [*fetched, DEPARTURE_PATH]
+    assert (again.unchanged, again.skipped) == (1, 2)
 
 
 def test_first_pass_stores_classifies_and_opens_a_policy_change(
@@ -202,8 +228,7 @@ def test_a_page_listed_with_a_query_its_canonical_drops_is_not_fetched_again(
     given = span if window else None
     first = check_source(ctx, desk(site), window=given, historical=bool(window))
     fetched = article_requests(site)
-    # The feed changes (an edit elsewhere in it), so the next pass reads every entry again.
-    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+    edit_elsewhere(feed)
 
     again = check_source(ctx, desk(site), window=given, historical=bool(window))
 
@@ -226,19 +251,11 @@ def test_a_listing_headline_the_page_spells_otherwise_is_not_taken_for_a_change(
     feed.write_text(
         feed.read_text().replace("<title>Major trading companies win independent", listed)
     )
-    check_source(ctx, desk(site))
-    fetched = article_requests(site)
-    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
 
-    unchanged = check_source(ctx, desk(site))
+    def new_take() -> None:  # a new take ("(2nd LD)") is a change of the listing
+        feed.write_text(feed.read_text().replace("(LEAD)", "(2nd LD)"))
 
-    assert article_requests(site) == fetched
-    assert unchanged.skipped == 3
-    # A new take ("(2nd LD)") is a change of the listing: fetched again.
-    feed.write_text(feed.read_text().replace("(LEAD)", "(2nd LD)"))
-    again = check_source(ctx, desk(site))
-    assert article_requests(site) == [*fetched, f"/{DEPARTURE_PAGE.removesuffix('index.html')}"]
-    assert (again.unchanged, again.skipped) == (1, 2)
+    fetched_again_only_once_the_listing_changes(ctx, site, feed, new_take)
 
 
 def test_an_update_time_ahead_of_our_clock_is_not_taken_for_a_change_on_every_pass(
@@ -256,19 +273,9 @@ def test_an_update_time_ahead_of_our_clock_is_not_taken_for_a_change_on_every_pa
         feed.write_text(text.replace(pub, pub + stamp))
 
     list_update(ahead)
-    check_source(ctx, desk(site))
-    fetched = article_requests(site)
-    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
-
-    unchanged = check_source(ctx, desk(site))
-
-    assert article_requests(site) == fetched
-    assert unchanged.skipped == 3
-    # Listed as updated again, later than the update it listed before: fetched again.
-    list_update(ahead + timedelta(minutes=5))
-    again = check_source(ctx, desk(site))
-    assert article_requests(site) == [*fetched, f"/{DEPARTURE_PAGE.removesuffix('index.html')}"]
-    assert (again.unchanged, again.skipped) == (1, 2)
+    # Listed as updated again, later than the update it listed before: a change.
+    later = ahead + timedelta(minutes=5)
+    fetched_again_only_once_the_listing_changes(ctx, site, feed, lambda: list_update(later))
 
 
 def test_a_paywalled_teaser_is_not_fetched_again_until_its_listing_changes(
@@ -277,17 +284,16 @@ def test_a_paywalled_teaser_is_not_fetched_again_until_its_listing_changes(
     # NK News lists NK Pro pieces beside public ones; a page that is only a teaser is dropped,
     # and remembered, so a changed feed does not have it fetched again on every pass.
     teaser = Path(__file__).parents[1] / "fixtures" / "nknews" / "pro-teaser.html"
-    path = "/" + DEPARTURE_PAGE.removesuffix("index.html")
     html = {"Content-Type": "text/html; charset=utf-8"}
-    site.override(path, body=teaser.read_bytes(), headers=html)
+    site.override(DEPARTURE_PATH, body=teaser.read_bytes(), headers=html)
     source = desk(site).model_copy(update={"parser": "nknews"})  # the others do not parse
     feed = site_root / "feed.xml"
 
     def teaser_fetches() -> int:
-        return site.paths_requested().count(path)
+        return site.paths_requested().count(DEPARTURE_PATH)
 
     first = check_source(ctx, source)
-    feed.write_text(feed.read_text().replace("</channel>", "<!-- edited --></channel>"))
+    edit_elsewhere(feed)
     again = check_source(ctx, source)
 
     assert (first.new, first.skipped, again.skipped) == (0, 1, 1)
