@@ -130,15 +130,16 @@ class ArticleAlias(SQLModel, table=True):
 
 
 class SkippedPage(SQLModel, table=True):
-    """A listed page fetched and dropped, not stored: only a paywalled teaser of an article.
-    Remembered with what its listing said, so that it is fetched again only when the listing
-    changes or ``storage.skipped.RECHECK_AFTER`` has passed."""
+    """A listed page fetched and dropped, not stored: only a paywalled teaser of an article,
+    gone (404, 410), or over the size cap. Remembered with what its listing said, so that it
+    is fetched again only when the listing changes or ``storage.skipped.RECHECK_AFTER`` has
+    passed."""
 
     __tablename__ = "skipped_page"
 
     url: str = Field(primary_key=True)  # canonical form of the listed URL
     source: str = Field(index=True)
-    reason: str  # "paywall"
+    reason: str  # "paywall", "gone", "too_large"
     listed_title: str | None = Field(default=None, sa_type=Text)
     listed_updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     skipped_at: datetime = Field(sa_type=UTCDateTime)

@@ -1,9 +1,10 @@
-"""Listed pages fetched and dropped rather than stored (paywalled teasers), remembered so that
-a changed listing does not have them fetched again on every pass.
+"""Listed pages fetched and dropped rather than stored (a paywalled teaser, a page gone or
+over the size cap), remembered so that a changed listing does not have them fetched again on
+every pass.
 
 A remembered page counts as listed before (``KnownPage``) until its listing gives another
 headline or a later update time, or until ``RECHECK_AFTER`` has passed since it was last
-fetched: a teaser may be opened to everyone later.
+fetched: a teaser may be opened to everyone later, a page put back.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ from classify.rules import CLASSIFIER_VERSION, RuleClassifier
 from classify.types import Relation
 from parsers.base import EntryRef, ParseError, PaywallTeaser
 from parsers.urls import canonicalize_url
-from sources.errors import BlockedByRobots, FetchError
+from sources.errors import BlockedByRobots, FetchError, HTTPStatusError, PageTooLarge
 from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
 from sources.politeness import Politeness
@@ -489,13 +489,16 @@ def _ingest_one(
         report.skipped += 1
         log.info("source %s: skipped %s: %s", source.name, entry.url, error)
         if isinstance(error, PaywallTeaser):  # remembered, so not fetched again every pass
-            writes.add(_Teaser(url, entry.title or None, entry.updated))
+            writes.add(_Skipped(url, "paywall", entry.title or None, entry.updated))
         return
     if error is not None:
         report.failed += 1
         if len(report.article_errors) < 5:
             report.article_errors.append(f"{entry.url}: {error}")
         log.warning("source %s: skipped article %s: %s", source.name, entry.url, error)
+        lasting = _lasting_failure(error)
+        if lasting is not None:  # reported this once; not asked for again every pass
+            writes.add(_Skipped(url, lasting, entry.title or None, entry.updated))
         return
     analysed = ready.analysed
     assert analysed is not None and analysed.article is not None
@@ -519,11 +522,23 @@ class _ToWrite:
         return verdict is None or records_departure(verdict)
 
 
+def _lasting_failure(error: Exception) -> str | None:
+    """Why a listed page that could not be had would fail the same way on the next pass, if
+    it would: it is gone (404, 410) or over the size cap. Anything else (a 5xx, a timeout, a
+    page that did not parse) is tried again by the next pass that lists it."""
+    if isinstance(error, HTTPStatusError) and error.status in (404, 410):
+        return "gone"
+    if isinstance(error, PageTooLarge):
+        return "too_large"
+    return None
+
+
 @dataclass(frozen=True)
-class _Teaser:
-    """A listed page that is only a paywalled teaser: remembered, not stored."""
+class _Skipped:
+    """A listed page dropped rather than stored (``storage.skipped``): remembered."""
 
     url: str  # the listed URL, canonical
+    reason: str  # "paywall", "gone", "too_large"
     listed_title: str | None
     listed_updated: datetime | None
 
@@ -531,13 +546,13 @@ class _Teaser:
         return False
 
 
-# What a source's writer writes: an article, or a teaser to remember.
-_Writable = _ToWrite | _Teaser
+# What a source's writer writes: an article, or a dropped page to remember.
+_Writable = _ToWrite | _Skipped
 
 
 @dataclass(frozen=True)
 class _Stored:
-    outcome: ArticleOutcome | None  # None: a teaser remembered, no article
+    outcome: ArticleOutcome | None  # None: a dropped page remembered, no article
     departs: bool  # a new assessment of it departs from the baseline
 
 
@@ -585,14 +600,14 @@ def _store(
     now: datetime,
 ) -> _Stored:
     """Store, cluster, assess and record one parsed article in ``session``'s transaction
-    (the caller commits), or remember a teaser. The verdict and shingles a worker computed
+    (the caller commits), or remember a dropped page. The verdict and shingles a worker computed
     ahead, if any, save computing them here."""
-    if isinstance(item, _Teaser):
+    if isinstance(item, _Skipped):
         remember_skipped(
             session,
             url=item.url,
             source=source.name,
-            reason="paywall",
+            reason=item.reason,
             listed_title=item.listed_title,
             listed_updated=item.listed_updated,
             now=now,

@@ -306,6 +306,35 @@ def test_a_paywalled_teaser_is_not_fetched_again_until_its_listing_changes(
     assert teaser_fetches() == 2
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "again"),
+    [
+        (404, b"not here", False),  # gone: not asked for again until the listing changes
+        (410, b"gone", False),
+        (200, b"<html><body>" + b"x" * 5_100_000 + b"</body></html>", False),  # over the cap
+        (500, b"oops", True),  # the server's trouble, maybe over by the next pass
+    ],
+)
+def test_a_listed_page_that_cannot_be_had_is_asked_for_again_only_if_that_may_help(
+    ctx: PipelineContext,
+    site: SampleSite,
+    site_root: Path,
+    status: int,
+    body: bytes,
+    again: bool,
+) -> None:
+    site.override(DEPARTURE_PATH, status=status, body=body, headers={"Content-Type": "text/html"})
+    feed = site_root / "feed.xml"
+
+    first = check_source(ctx, desk(site))
+    edit_elsewhere(feed)
+    second = check_source(ctx, desk(site))
+
+    assert (first.new, first.failed) == (2, 1)  # reported once, as it happened
+    assert site.paths_requested().count(DEPARTURE_PATH) == (2 if again else 1)
+    assert (second.failed, second.skipped) == ((1, 2) if again else (0, 3))
+
+
 def test_a_canonical_naming_another_page_is_not_trusted(
     ctx: PipelineContext, site: SampleSite, site_root: Path
 ) -> None:

@@ -4,8 +4,9 @@
 ``?section=``) used to make every pass fetch that page again, since the listed URL was never
 the stored one. ``article.listed_title`` and ``article.listed_updated_at``: a listing
 headline spelt otherwise than the page's (Yonhap's wire markers), or an update time ahead of
-our clock, used to read as a change on every pass. ``skipped_page``: a paywalled teaser
-(NK Pro), dropped rather than stored, used to be fetched again whenever its feed changed.
+our clock, used to read as a change on every pass. ``skipped_page``: a page dropped rather
+than stored (a paywalled NK Pro teaser, a page gone or over the size cap) used to be fetched
+again whenever its feed changed.
 
 Revision ID: 0004
 Revises: 0003
