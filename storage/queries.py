@@ -28,6 +28,7 @@ from storage.models import (
     PolicyChange,
     PolicyChangeEvidence,
     Signal,
+    SkippedPage,
     SourceEvent,
     SourceState,
 )
@@ -338,6 +339,15 @@ def status_report(*, session: Session) -> dict[str, Any]:
         select(Delivery.status, func.count()).group_by(col(Delivery.status))
     ):
         by_status[str(status)] = int(n)
+    # Listed pages dropped rather than stored, and not fetched again while their listing
+    # stands (storage.skipped): what a source's pages come to besides its articles.
+    dropped: defaultdict[str, dict[str, int]] = defaultdict(dict)
+    for source, reason, n in session.exec(
+        select(SkippedPage.source, SkippedPage.reason, func.count()).group_by(
+            col(SkippedPage.source), col(SkippedPage.reason)
+        )
+    ):
+        dropped[source][reason] = int(n)
     sources = {
         state.name: {
             "healthy": state.healthy,
@@ -345,6 +355,7 @@ def status_report(*, session: Session) -> dict[str, Any]:
             "last_success_at": _iso(state.last_success_at),
             "last_error_kind": state.last_error_kind,
             "last_error": state.last_error,
+            "dropped_pages": dict(sorted(dropped[state.name].items())),
         }
         for state in session.exec(select(SourceState).order_by(col(SourceState.name)))
     }

@@ -235,6 +235,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         line = f"  {name}: {health}, last success {info['last_success_at'] or 'never'}"
         if info["consecutive_failures"]:
             line += f", {info['consecutive_failures']} failures ({info['last_error_kind']})"
+        if info["dropped_pages"]:
+            reasons = ", ".join(f"{n} {why}" for why, n in info["dropped_pages"].items())
+            line += f"; pages dropped, not stored: {reasons}"
         print(line)
     print("false-alert rate (dismissed of reviewed departures):")
     for dimension, review in report["review"].items():

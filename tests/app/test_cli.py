@@ -202,3 +202,37 @@ def test_commands_over_stored_articles_refuse_a_database_that_does_not_exist(
     assert f"no database at {path}" in done.stderr
     assert "tradewatch run" in done.stderr
     assert not path.exists() and not path.parent.exists()
+
+
+def test_status_says_which_pages_a_source_dropped(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from sqlmodel import Session
+
+    from storage.db import get_engine, upgrade
+    from storage.models import SourceState
+    from storage.skipped import remember_skipped
+
+    url = f"sqlite:///{tmp_path / 'tw.db'}"
+    upgrade(url)
+    engine = get_engine(url)
+    with Session(engine) as session:
+        session.add(SourceState(name="nknews"))
+        for n in range(2):
+            remember_skipped(
+                session,
+                url=f"https://www.nknews.org/pro/{n}/",
+                source="nknews",
+                reason="paywall",
+                listed_title=None,
+                listed_updated=None,
+                now=datetime.now(UTC),
+            )
+        session.commit()
+    engine.dispose()
+
+    done = run_cli("status", env_extra={"TRADEWATCH_DATABASE_URL": url})
+
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if "nknews:" in line]
+    assert line.endswith("; pages dropped, not stored: 2 paywall")

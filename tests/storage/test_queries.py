@@ -24,6 +24,7 @@ from storage.queries import (
     status_report,
     window_items,
 )
+from storage.skipped import remember_skipped
 from storage.source_state import record_fetch_failure, record_fetch_success
 from tests.storage.helpers import T0, at, departing_signal, parsed, verdict
 
@@ -220,6 +221,16 @@ def test_status_report_counts_and_sources(session: Session) -> None:
         error="read timed out",
         now=at(1),
     )
+    for n, reason in enumerate(("paywall", "gone", "paywall")):
+        remember_skipped(
+            session,
+            url=f"https://example.org/dropped/{n}",
+            source="yonhap",
+            reason=reason,
+            listed_title=None,
+            listed_updated=None,
+            now=at(1),
+        )
     session.commit()
 
     report = status_report(session=session)
@@ -236,6 +247,7 @@ def test_status_report_counts_and_sources(session: Session) -> None:
         "last_success_at": None,
         "last_error_kind": "Timeout",
         "last_error": "read timed out",
+        "dropped_pages": {"gone": 1, "paywall": 2},
     }
 
 
