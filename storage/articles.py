@@ -1,4 +1,5 @@
-"""Articles by canonical URL, with a revision (and a text diff) each time the content changes."""
+"""Articles by canonical URL, with a revision (and a text diff) each time the content changes,
+and what listings said of them (the URL they were listed under, their headline, update time)."""
 
 from __future__ import annotations
 
@@ -167,7 +168,7 @@ def latest_revision(session: Session, article: Article) -> ArticleRevision:
 class KnownPage:
     """What a listing pass knows of a page listed before, to decide on a re-fetch: a stored
     article's headline, when it was last seen, and the headline and update time a listing
-    last gave (None: not recorded); or the same of a page dropped as a teaser
+    last gave (None: not recorded); or the same of a page dropped rather than stored
     (``storage.skipped``)."""
 
     title: str

@@ -12,6 +12,12 @@ an article that may record a departure is written in a transaction of its own, s
 the policy changes it corroborates (``storage.assessments``). The next article's page is
 fetched while one is parsed and stored (``_PagesAhead``); a page fetched but not stored is
 simply fetched again by the next run.
+
+Which listed pages are fetched: new ones, and stored ones whose listing changed what it said
+of them (``_listed_as_changed``). What listings said is kept for that: the URL a page was
+listed under when it is stored under its canonical one, its headline and update time, and the
+pages dropped rather than stored (a paywalled teaser, a page gone or over the size cap:
+``storage.skipped``), so that a changed listing does not have them all fetched again.
 """
 
 from __future__ import annotations
@@ -600,8 +606,8 @@ def _store(
     now: datetime,
 ) -> _Stored:
     """Store, cluster, assess and record one parsed article in ``session``'s transaction
-    (the caller commits), or remember a dropped page. The verdict and shingles a worker computed
-    ahead, if any, save computing them here."""
+    (the caller commits), or remember a dropped page. The verdict and shingles a worker
+    computed ahead, if any, save computing them here."""
     if isinstance(item, _Skipped):
         remember_skipped(
             session,
@@ -628,8 +634,8 @@ def _store(
     )
     article, revision = upserted.article, upserted.revision
     assert article.id is not None
-    if url != article.url:  # listed with a query its canonical URL drops
-        remember_listed_url(session, url=url, article=article, now=now)
+    # Listed under another URL (a query its canonical URL drops): known by that one too.
+    remember_listed_url(session, url=url, article=article, now=now)
     # Before assessing: corroboration of any change this opens counts stories, not copies.
     assign_cluster(session=session, article=article, shingled=analysed.shingled)
     departs = False
