@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from tradewatch import __version__
 from tradewatch.configfile import ConfigError
 from tradewatch.settings import Settings, SettingsError, load_settings
-from tradewatch.usage import UsageError, stored_database_url
+from tradewatch.usage import UsageError, stored_session
 
 EXIT_OK, EXIT_FAILURE, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -212,17 +212,10 @@ def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlmodel import Session
-
-    from storage.db import get_engine, upgrade
     from storage.queries import status_report
 
-    url = stored_database_url(settings)
-    upgrade(url)
-    engine = get_engine(url)
-    with Session(engine) as session:
+    with stored_session(settings) as session:
         report = status_report(session=session)
-    engine.dispose()
     if args.json:
         print(json.dumps(report, indent=2, default=str))
         return EXIT_OK
@@ -315,26 +308,20 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
-    from sqlmodel import Session
-
-    from storage.db import get_engine, upgrade
     from storage.queries import export_rows
     from tradewatch.export import write_csv, write_jsonl
 
-    url = stored_database_url(settings)
-    upgrade(url)
-    engine = get_engine(url)
     since = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC) if args.since else None
     with contextlib.ExitStack() as stack:
+        # The database first: a missing one must not leave an empty output file behind.
+        session = stack.enter_context(stored_session(settings))
         out: TextIO = (
             stack.enter_context(Path(args.output).open("w", encoding="utf-8", newline=""))
             if args.output
             else sys.stdout
         )
-        session = stack.enter_context(Session(engine))
         rows = export_rows(session=session, since=since)
         count = (write_csv if args.format == "csv" else write_jsonl)(rows, out)
-    engine.dispose()
     print(f"exported {count} articles", file=sys.stderr)
     return EXIT_OK
 

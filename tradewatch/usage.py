@@ -1,4 +1,5 @@
-"""Errors in how tradewatch was called, and the checks that find them before any work.
+"""Errors in how tradewatch was called, the checks that find them before any work, and the
+database session of the commands that work on what runs stored.
 
 Kept out of ``tradewatch.cli``: run as ``python -m tradewatch.cli`` that module is
 ``__main__``, and a command module importing ``tradewatch.cli`` would get a second copy whose
@@ -7,9 +8,13 @@ Kept out of ``tradewatch.cli``: run as ``python -m tradewatch.cli`` that module 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from tradewatch.settings import Settings
 
 
@@ -32,3 +37,21 @@ def stored_database_url(settings: Settings) -> str:
             "database you mean"
         )
     return url
+
+
+@contextmanager
+def stored_session(settings: Settings) -> Iterator[Session]:
+    """A session on the configured database, which must exist (``stored_database_url``),
+    migrated first (every command does); the engine is disposed of on leaving."""
+    from sqlmodel import Session
+
+    from storage.db import get_engine, upgrade
+
+    url = stored_database_url(settings)
+    upgrade(url)
+    engine = get_engine(url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

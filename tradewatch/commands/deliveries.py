@@ -29,8 +29,7 @@ def cmd_deliveries_list(args: argparse.Namespace, settings: Settings) -> int:
     from storage.deliveries import idempotency_key
     from storage.enums import DeliveryStatus
     from storage.models import Alert, Delivery
-    from tradewatch.commands.review import _session
-    from tradewatch.usage import UsageError
+    from tradewatch.usage import UsageError, stored_session
 
     try:
         channels = {c.key: c for c in map(parse_channel, settings.notify_urls)}
@@ -42,7 +41,7 @@ def cmd_deliveries_list(args: argparse.Namespace, settings: Settings) -> int:
         if not args.all
         else tuple(DeliveryStatus)
     )
-    with _session(settings) as session:
+    with stored_session(settings) as session:
         rows: list[Delivery | Alert] = [
             *session.exec(
                 select(Delivery).where(col(Delivery.status).in_(shown)).order_by(col(Delivery.id))
@@ -97,11 +96,10 @@ def _then(channel: Channel | None) -> str:
 def _act(args: argparse.Namespace, settings: Settings, action: str) -> int:
     from storage.deliveries import OutboxError, confirm, release
     from storage.models import Alert, Delivery
-    from tradewatch.commands.review import _session
-    from tradewatch.usage import UsageError
+    from tradewatch.usage import UsageError, stored_session
 
     fn = release if action == "retry" else confirm
-    with _session(settings) as session:
+    with stored_session(settings) as session:
         try:
             row: Delivery | Alert = (
                 fn(session=session, model=Alert, row_id=args.id)

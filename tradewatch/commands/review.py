@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from tradewatch.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlmodel import Session
-
-
-@contextmanager
-def _session(settings: Settings) -> Iterator[Session]:
-    """A session on the configured database, which must exist, migrated first (every command
-    does)."""
-    from sqlmodel import Session
-
-    from storage.db import get_engine, upgrade
-    from tradewatch.usage import stored_database_url
-
-    url = stored_database_url(settings)
-    upgrade(url)
-    engine = get_engine(url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
+from tradewatch.usage import stored_session
 
 
 def _baseline_path(args: argparse.Namespace, settings: Settings) -> Path:
@@ -43,7 +19,7 @@ def cmd_review_list(args: argparse.Namespace, settings: Settings) -> int:
     from tradewatch.review import changes_for_review
 
     baseline = load_baseline(_baseline_path(args, settings))
-    with _session(settings) as session:
+    with stored_session(settings) as session:
         changes = changes_for_review(session=session, baseline=baseline)
     if not changes:
         print("no open policy changes")
@@ -81,7 +57,7 @@ def cmd_review_accept(args: argparse.Namespace, settings: Settings) -> int:
     from tradewatch.review import accept_change
     from tradewatch.usage import UsageError
 
-    with _session(settings) as session:
+    with stored_session(settings) as session:
         try:
             result = accept_change(
                 session=session,
@@ -103,7 +79,7 @@ def cmd_review_dismiss(args: argparse.Namespace, settings: Settings) -> int:
     from tradewatch.review import dismiss_change
     from tradewatch.usage import UsageError
 
-    with _session(settings) as session:
+    with stored_session(settings) as session:
         try:
             change = dismiss_change(session=session, change_id=args.id, reason=args.reason)
         except ReviewError as exc:
