@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -186,13 +186,18 @@ _KNOWN = (
 )
 
 
+def url_chunks(urls: Iterable[str]) -> Iterator[list[str]]:
+    """``urls`` without repeats, in lists short enough for one ``IN (...)`` each."""
+    wanted = list(dict.fromkeys(urls))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        yield wanted[start : start + _IN_CHUNK]
+
+
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
     """The stored articles among ``urls``, by URL, stored under it or listed under it before
     (``ArticleAlias``), in two queries per chunk of URLs."""
-    wanted = list(dict.fromkeys(urls))
     found: dict[str, KnownPage] = {}
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
+    for chunk in url_chunks(urls):
         stored = sa_select(col(Article.url), *_KNOWN).where(col(Article.url).in_(chunk))
         aliased = (
             sa_select(col(ArticleAlias.url), *_KNOWN)

@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from storage.articles import KnownPage
+from storage.articles import KnownPage, url_chunks
 from storage.db import insert_on_conflict, table_of
 from storage.models import SkippedPage
 from storage.types import as_utc
 
 RECHECK_AFTER = timedelta(days=7)
 
-_IN_CHUNK = 500  # as in storage.articles
 _TABLE = table_of(SkippedPage)
 _REFRESHED = ("source", "reason", "listed_title", "listed_updated_at", "skipped_at")
 
@@ -55,12 +54,10 @@ def remember_skipped(
 
 def skipped_pages(*, session: Session, urls: Iterable[str], now: datetime) -> dict[str, KnownPage]:
     """The pages among ``urls`` skipped less than ``RECHECK_AFTER`` before ``now``, by URL."""
-    wanted = list(dict.fromkeys(urls))
     since = as_utc(now, what="now") - RECHECK_AFTER
     found: dict[str, KnownPage] = {}
     conn = session.connection()
-    for start in range(0, len(wanted), _IN_CHUNK):
-        chunk = wanted[start : start + _IN_CHUNK]
+    for chunk in url_chunks(urls):
         stmt = select(
             _TABLE.c.url, _TABLE.c.listed_title, _TABLE.c.listed_updated_at, _TABLE.c.skipped_at
         ).where(col(SkippedPage.url).in_(chunk), col(SkippedPage.skipped_at) >= since)
