@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from classify.baseline import Trend
 from classify.lexicon import GENERIC_TIGHTENING
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier, item_relation, relation_to
@@ -548,32 +550,6 @@ def test_sanctions_relief_is_not_tolerated_evasion(classifier: RuleClassifier) -
     assert _signal(evasion, "sanctions_evasion").direction is Direction.LOOSENING
 
 
-def test_no_longer_routing_deals_through_the_ministry_departs(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "North Korean trading companies no longer have to route their deals through the "
-        "Ministry of External Economic Relations, sources in Pyongyang said.",
-        title="Trading firms no longer have to route deals through the ministry",
-    )
-    authority = _signal(a, "trade_authority")
-    assert authority.direction is Direction.LOOSENING
-    assert authority.relation is Relation.DEPARTS
-
-
-def test_contracts_routed_through_central_ministries_confirm_recentralisation(
-    classifier: RuleClassifier,
-) -> None:
-    a = _assess(
-        classifier,
-        "North Korea's cabinet ordered trading companies to route all contracts through "
-        "central ministries, traders in Sinuiju said.",
-        title="Pyongyang tells trading firms to route contracts through central ministries",
-    )
-    authority = _signal(a, "trade_authority")
-    assert authority.direction is Direction.TIGHTENING
-    assert authority.relation is Relation.CONFIRMS
-
-
 def test_an_eased_crackdown_is_a_loosening_whichever_side_the_verb_is(
     classifier: RuleClassifier,
 ) -> None:
@@ -601,20 +577,6 @@ def test_a_restriction_named_as_a_date_is_background(classifier: RuleClassifier)
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
 
 
-def test_raised_loyalty_payments_press_foreign_currency_earning(
-    classifier: RuleClassifier,
-) -> None:
-    a = _assess(
-        classifier,
-        "North Korea has raised the loyalty payments trading companies must hand over to the "
-        "state by around 20 percent, sources inside the country said.",
-        title="North Korea hikes fees trading companies pay to the state",
-    )
-    fx = _signal(a, "fx_earning")
-    assert fx.direction is Direction.TIGHTENING
-    assert fx.relation is Relation.CONFIRMS
-
-
 def test_a_market_reopening_is_not_border_news(classifier: RuleClassifier) -> None:
     a = _assess(
         classifier,
@@ -623,17 +585,6 @@ def test_a_market_reopening_is_not_border_news(classifier: RuleClassifier) -> No
         title="North Korea to reopen Sinuiju wholesale market",
     )
     assert "border_customs" not in a.dimensions
-
-
-def test_a_customs_post_reopening_is_still_border_news(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "North Korea reopened the customs post at Namyang to freight on Monday. Customs "
-        "facilities at the bridge reopened after three years, traders said.",
-    )
-    border = _signal(a, "border_customs")
-    assert border.direction is Direction.LOOSENING
-    assert border.relation is Relation.DEPARTS
 
 
 def test_a_crackdown_after_months_of_tolerance_is_no_tolerance(
@@ -650,18 +601,6 @@ def test_a_crackdown_after_months_of_tolerance_is_no_tolerance(
     assert a.direction is Direction.TIGHTENING
 
 
-def test_an_execution_for_embezzlement_is_oversight(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "A senior official of a trading company was publicly executed in Pyongyang for "
-        "embezzling foreign currency, a source said.",
-        title="North Korea executes trade official for embezzling foreign currency",
-    )
-    oversight = _signal(a, "state_oversight")
-    assert oversight.direction is Direction.TIGHTENING
-    assert oversight.relation is Relation.CONFIRMS
-
-
 def test_dollars_handed_to_the_state_and_licences_revoked_confirm(
     classifier: RuleClassifier,
 ) -> None:
@@ -674,3 +613,79 @@ def test_dollars_handed_to_the_state_and_licences_revoked_confirm(
     assert _signal(a, "fx_earning").direction is Direction.TIGHTENING
     assert _signal(a, "trade_authority").direction is Direction.TIGHTENING
     assert a.relation is Relation.CONFIRMS
+
+
+# Reports that move one dimension: (title, text, dimension, its direction, its relation).
+ONE_DIMENSION_MOVES = [
+    pytest.param(
+        "Trading firms no longer have to route deals through the ministry",
+        (
+            "North Korean trading companies no longer have to route their deals through "
+            "the Ministry of External Economic Relations, sources in Pyongyang said."
+        ),
+        "trade_authority",
+        Direction.LOOSENING,
+        Relation.DEPARTS,
+        id="no_longer_routing_deals_through_the_ministry_departs",
+    ),
+    pytest.param(
+        "Pyongyang tells trading firms to route contracts through central ministries",
+        (
+            "North Korea's cabinet ordered trading companies to route all contracts "
+            "through central ministries, traders in Sinuiju said."
+        ),
+        "trade_authority",
+        Direction.TIGHTENING,
+        Relation.CONFIRMS,
+        id="contracts_routed_through_central_ministries_confirm_recentralisation",
+    ),
+    pytest.param(
+        "North Korea hikes fees trading companies pay to the state",
+        (
+            "North Korea has raised the loyalty payments trading companies must hand over "
+            "to the state by around 20 percent, sources inside the country said."
+        ),
+        "fx_earning",
+        Direction.TIGHTENING,
+        Relation.CONFIRMS,
+        id="raised_loyalty_payments_press_foreign_currency_earning",
+    ),
+    pytest.param(
+        "",
+        (
+            "North Korea reopened the customs post at Namyang to freight on Monday. "
+            "Customs facilities at the bridge reopened after three years, traders said."
+        ),
+        "border_customs",
+        Direction.LOOSENING,
+        Relation.DEPARTS,
+        id="a_customs_post_reopening_is_still_border_news",
+    ),
+    pytest.param(
+        "North Korea executes trade official for embezzling foreign currency",
+        (
+            "A senior official of a trading company was publicly executed in Pyongyang for "
+            "embezzling foreign currency, a source said."
+        ),
+        "state_oversight",
+        Direction.TIGHTENING,
+        Relation.CONFIRMS,
+        id="an_execution_for_embezzlement_is_oversight",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "dimension", "direction", "relation"), ONE_DIMENSION_MOVES
+)
+def test_a_report_moves_its_dimension(
+    classifier: RuleClassifier,
+    title: str,
+    text: str,
+    dimension: str,
+    direction: Direction,
+    relation: Relation,
+) -> None:
+    signal = _signal(_assess(classifier, text, title=title), dimension)
+    assert signal.direction is direction
+    assert signal.relation is relation
