@@ -160,11 +160,14 @@ def check_sources_task(
         todo = [s for s in sources if s.name not in done]
         crashed: dict[str, SourceReport] = {}
         if todo:
+            # Slots last: they are for fetching, and asked for as the task run started, the
+            # request met Prefect's SQLite server recording that start (a 503, then the
+            # client's 2 s backoff, on most runs of the local mode).
             with (
-                fetch_slots(todo),
                 open_pipeline(
                     load_settings(), baseline_file=Path(baseline_file), migrate=False
                 ) as ctx,
+                fetch_slots(todo),
             ):
                 for source in todo:
                     try:

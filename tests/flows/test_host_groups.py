@@ -5,10 +5,15 @@ Plain functions: no Prefect server needed.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
 import pytest
 
 from flows.limits import FETCH_LIMIT, host_groups, limit_names, wanted_limits
 from flows.tasks import SourceFailed, SourcesCrashed, crash_report, group_run_name
+from tradewatch.configfile import ConfigError
 from tradewatch.pipeline import SourceOutcome, SourceReport
 from tradewatch.settings import Settings
 from tradewatch.sources_config import ArchiveConfig, ArchiveKind, SourceConfig, SourceKind
@@ -97,3 +102,55 @@ def test_group_exceptions_carry_every_report_and_name_the_culprits() -> None:
     assert str(crashed) == "a-feed: RuntimeError('boom')"
     assert crashed.reports[0].error_kind == "crash"
     assert crashed.reports[0].outcome is SourceOutcome.ERROR
+
+
+def test_a_group_takes_its_slots_only_once_its_pipeline_is_open(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The slots are for fetching. Asked for at the very start of the task run, the request
+    # met Prefect's SQLite server while it recorded that start: a 503, then the client's
+    # 2 s backoff, on most runs (BENCHMARKS.md). And a group whose baseline cannot be
+    # loaded fails without taking them.
+    import flows.tasks
+
+    steps: list[str] = []
+
+    @contextmanager
+    def pipeline(*args: object, **kwargs: object) -> Iterator[object]:
+        steps.append("pipeline opened")
+        yield object()
+        steps.append("pipeline closed")
+
+    @contextmanager
+    def slots(sources: list[SourceConfig]) -> Iterator[None]:
+        steps.append("slots taken: " + ", ".join(s.name for s in sources))
+        yield
+        steps.append("slots given back")
+
+    def check(ctx: object, source: SourceConfig, **kwargs: object) -> SourceReport:
+        steps.append(f"checked {source.name}")
+        return SourceReport(source=source.name)
+
+    monkeypatch.setattr(flows.tasks, "fetch_slots", slots)
+    monkeypatch.setattr(flows.tasks, "check_source", check)
+    with monkeypatch.context() as patched:
+        patched.setattr(flows.tasks, "open_pipeline", pipeline)
+        reports = flows.tasks.check_sources_task.fn(
+            sources=[A_FEED, A_WORLD], baseline_file="baseline.yaml"
+        )
+    assert [r.source for r in reports] == ["a-feed", "a-world"]
+    assert steps == [
+        "pipeline opened",
+        "slots taken: a-feed, a-world",
+        "checked a-feed",
+        "checked a-world",
+        "slots given back",
+        "pipeline closed",
+    ]
+
+    steps.clear()
+    with pytest.raises(ConfigError):
+        flows.tasks.check_sources_task.fn(
+            sources=[A_FEED], baseline_file=str(tmp_path / "no-such-baseline.yaml")
+        )
+    assert steps == []
