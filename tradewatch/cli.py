@@ -11,7 +11,6 @@ import argparse
 import contextlib
 import importlib
 import json
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
@@ -20,6 +19,7 @@ from typing import Any, TextIO
 
 from tradewatch import __version__
 from tradewatch.configfile import ConfigError
+from tradewatch.flows_here import flows_here, prefect_defaults
 from tradewatch.settings import Settings, SettingsError, load_settings
 from tradewatch.usage import UsageError, stored_session
 
@@ -54,20 +54,6 @@ def _when(value: str) -> datetime:
             f"expected a date or datetime like 2024-01-31 or 2024-01-31T08:00, not {value!r}"
         ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-# Seconds a run waits for Prefect's temporary server. Prefect's 20 s is too short for a first
-# run on a new machine (the server creates and migrates its database): on a 2-core machine
-# in a slow spell that start took longer, and the main job failed before it fetched anything.
-PREFECT_SERVER_START_TIMEOUT = "120"
-
-
-def _prefect_defaults() -> None:
-    # Must be set before Prefect is imported: no telemetry from a machine with no network.
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault(
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", PREFECT_SERVER_START_TIMEOUT
-    )
 
 
 def _config_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, Path]:
@@ -112,29 +98,29 @@ def _print_digest(result: dict[str, Any]) -> None:
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     sources, baseline = _config_paths(args, settings)
-    _prefect_defaults()
-    from flows.digest import digest
-    from flows.monitor import monitor
+    with flows_here():
+        from flows.digest import digest
+        from flows.monitor import monitor
 
-    summary = monitor(
-        sources=args.source, sources_file=str(sources), baseline_file=str(baseline), force=True
-    )
-    _print_monitor(summary)
-    _print_digest(digest(baseline_file=str(baseline)))
+        summary = monitor(
+            sources=args.source, sources_file=str(sources), baseline_file=str(baseline), force=True
+        )
+        _print_monitor(summary)
+        _print_digest(digest(baseline_file=str(baseline)))
     return EXIT_OK
 
 
 def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
     sources, baseline = _config_paths(args, settings)
-    _prefect_defaults()
-    from flows.monitor import monitor
+    with flows_here():
+        from flows.monitor import monitor
 
-    summary = monitor(
-        sources=args.source,
-        sources_file=str(sources),
-        baseline_file=str(baseline),
-        force=not args.respect_cadence,
-    )
+        summary = monitor(
+            sources=args.source,
+            sources_file=str(sources),
+            baseline_file=str(baseline),
+            force=not args.respect_cadence,
+        )
     _print_monitor(summary)
     return EXIT_OK
 
@@ -143,18 +129,18 @@ def cmd_digest(args: argparse.Namespace, settings: Settings) -> int:
     _, baseline = _config_paths(args, settings)
     if args.since and args.until and args.until <= args.since:
         raise UsageError("--until must be later than --since")
-    _prefect_defaults()
-    from flows.digest import digest
-
     retrospective = args.since is not None
-    result = digest(
-        since=args.since,
-        until=args.until,
-        kind="retrospective" if retrospective else "scheduled",
-        baseline_file=str(baseline),
-        include_historical=retrospective,
-        deliver=not args.no_deliver,
-    )
+    with flows_here():
+        from flows.digest import digest
+
+        result = digest(
+            since=args.since,
+            until=args.until,
+            kind="retrospective" if retrospective else "scheduled",
+            baseline_file=str(baseline),
+            include_historical=retrospective,
+            deliver=not args.no_deliver,
+        )
     _print_digest(result)
     return EXIT_OK
 
@@ -165,7 +151,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--until must not be before --since")
     if args.window_days < 1:
         raise UsageError("--window-days must be at least 1")
-    _prefect_defaults()
+    prefect_defaults()
     from flows.backfill import backfill, split_windows
     from storage.db import upgrade
     from tradewatch.backfill_progress import progress_bar
@@ -176,7 +162,7 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     url = settings.resolved_database_url
     upgrade(url)  # the progress bar reads the backfill table from the first poll
     show = contextlib.nullcontext() if args.no_progress else progress_bar(url, names, windows)
-    with show:
+    with show, flows_here():
         totals = backfill(
             start=args.since,
             end=args.until,
@@ -327,10 +313,10 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    _prefect_defaults()
-    from tradewatch.demo import run_demo
+    with flows_here():
+        from tradewatch.demo import run_demo
 
-    path = run_demo(workdir=Path(args.workdir) if args.workdir else None)
+        path = run_demo(workdir=Path(args.workdir) if args.workdir else None)
     print(f"digest written to {path}")
     return EXIT_OK
 

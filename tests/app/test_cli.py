@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tradewatch.cli import _prefect_defaults, build_parser, main
+from tradewatch.cli import build_parser, main
+from tradewatch.flows_here import prefect_defaults
 
 COMMANDS = [
     "run",
@@ -172,7 +173,7 @@ _START_TIMEOUT = "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"
 def test_runs_give_prefects_temporary_server_time_to_start() -> None:
     # Prefect's own 20 s was too short for a first run on a new, slow machine.
     probe = (
-        "from tradewatch.cli import _prefect_defaults; _prefect_defaults()\n"
+        "from tradewatch.flows_here import prefect_defaults; prefect_defaults()\n"
         "from prefect.settings import get_current_settings\n"
         "print(get_current_settings().server.ephemeral.startup_timeout_seconds)"
     )
@@ -185,8 +186,31 @@ def test_runs_give_prefects_temporary_server_time_to_start() -> None:
 
 def test_a_users_own_prefect_start_timeout_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(_START_TIMEOUT, "33")
-    _prefect_defaults()
+    prefect_defaults()
     assert os.environ[_START_TIMEOUT] == "33"
+
+
+def test_flows_called_here_send_no_heartbeats_only_without_a_prefect_server() -> None:
+    # Without a server, a run's heartbeats go to a temporary server that dies with the
+    # process, and winding them down cost up to a second per run. A server keeps them.
+    probe = (
+        "from tradewatch.flows_here import flows_here\n"
+        "from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings\n"
+        "def beat(): return get_current_settings().flows.heartbeat_frequency\n"
+        "with flows_here(): print('local', beat())\n"
+        "with temporary_settings(updates={PREFECT_API_URL: 'http://127.0.0.1:9/api'}):\n"
+        "    with flows_here(): print('server', beat())\n"
+        "print('after', beat())\n"
+    )
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PREFECT_API_URL", "PREFECT_FLOWS_HEARTBEAT_FREQUENCY")
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split("\n")[-4:] == ["local None", "server 180", "after 180", ""]
 
 
 @pytest.mark.parametrize(
