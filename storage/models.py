@@ -132,8 +132,8 @@ class ArticleAlias(SQLModel, table=True):
 class SkippedPage(SQLModel, table=True):
     """A listed page fetched and dropped, not stored: only a paywalled teaser of an article,
     gone (404, 410), or over the size cap. Remembered with what its listing said, so that it
-    is fetched again only when the listing changes or ``storage.skipped.RECHECK_AFTER`` has
-    passed."""
+    is fetched again only when the listing changes or ``storage.skipped.recheck_after`` its
+    reason has passed."""
 
     __tablename__ = "skipped_page"
 

@@ -22,6 +22,7 @@ from storage.enums import DeliveryStatus, PolicyChangeStatus
 from storage.models import (
     Alert,
     Article,
+    ArticleAlias,
     ArticleRevision,
     Assessment,
     Delivery,
@@ -340,12 +341,15 @@ def status_report(*, session: Session) -> dict[str, Any]:
     ):
         by_status[str(status)] = int(n)
     # Listed pages dropped rather than stored, and not fetched again while their listing
-    # stands (storage.skipped): what a source's pages come to besides its articles.
+    # stands (storage.skipped): what a source's pages come to besides its articles. One
+    # stored since (a page live after a 404, a teaser opened) is no longer dropped.
+    stored = select(Article.id).where(col(Article.url) == col(SkippedPage.url))
+    aliased = select(ArticleAlias.url).where(col(ArticleAlias.url) == col(SkippedPage.url))
     dropped: defaultdict[str, dict[str, int]] = defaultdict(dict)
     for source, reason, n in session.exec(
-        select(SkippedPage.source, SkippedPage.reason, func.count()).group_by(
-            col(SkippedPage.source), col(SkippedPage.reason)
-        )
+        select(SkippedPage.source, SkippedPage.reason, func.count())
+        .where(~stored.exists(), ~aliased.exists())
+        .group_by(col(SkippedPage.source), col(SkippedPage.reason))
     ):
         dropped[source][reason] = int(n)
     sources = {

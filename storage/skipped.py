@@ -3,8 +3,8 @@ over the size cap), remembered so that a changed listing does not have them fetc
 every pass.
 
 A remembered page counts as listed before (``KnownPage``) until its listing gives another
-headline or a later update time, or until ``RECHECK_AFTER`` has passed since it was last
-fetched: a teaser may be opened to everyone later, a page put back.
+headline or a later update time, or until ``recheck_after(reason)`` has passed since it was
+last fetched: a teaser may be opened to everyone later, a page put back.
 """
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ from storage.models import SkippedPage
 from storage.types import as_utc
 
 RECHECK_AFTER = timedelta(days=7)
+# A page that is gone may not have been there yet: sites list an article before its page is
+# live, and a CDN may answer 404 for a while. Remembered for a week, such an article would
+# be lost (a feed drops its entry within days); an hour is one monitor pass.
+RECHECK_GONE_AFTER = timedelta(hours=1)
+
+
+def recheck_after(reason: str) -> timedelta:
+    """How long a page dropped for ``reason`` counts as listed before."""
+    return RECHECK_GONE_AFTER if reason == "gone" else RECHECK_AFTER
+
 
 _TABLE = table_of(SkippedPage)
 _REFRESHED = ("source", "reason", "listed_title", "listed_updated_at", "skipped_at")
@@ -53,14 +63,21 @@ def remember_skipped(
 
 
 def skipped_pages(*, session: Session, urls: Iterable[str], now: datetime) -> dict[str, KnownPage]:
-    """The pages among ``urls`` skipped less than ``RECHECK_AFTER`` before ``now``, by URL."""
-    since = as_utc(now, what="now") - RECHECK_AFTER
+    """The pages among ``urls`` skipped less than ``recheck_after`` their reason before
+    ``now``, by URL."""
+    now = as_utc(now, what="now")
+    since = now - max(RECHECK_AFTER, RECHECK_GONE_AFTER)
     found: dict[str, KnownPage] = {}
     conn = session.connection()
     for chunk in url_chunks(urls):
         stmt = select(
-            _TABLE.c.url, _TABLE.c.listed_title, _TABLE.c.listed_updated_at, _TABLE.c.skipped_at
+            _TABLE.c.url,
+            _TABLE.c.reason,
+            _TABLE.c.listed_title,
+            _TABLE.c.listed_updated_at,
+            _TABLE.c.skipped_at,
         ).where(col(SkippedPage.url).in_(chunk), col(SkippedPage.skipped_at) >= since)
-        for url, title, updated, skipped_at in conn.execute(stmt):
-            found[url] = KnownPage(title or "", skipped_at, title, updated)
+        for url, reason, title, updated, skipped_at in conn.execute(stmt):
+            if now - skipped_at < recheck_after(reason):
+                found[url] = KnownPage(title or "", skipped_at, title, updated)
     return found

@@ -335,6 +335,32 @@ def test_a_listed_page_that_cannot_be_had_is_asked_for_again_only_if_that_may_he
     assert (second.failed, second.skipped) == ((1, 2) if again else (0, 3))
 
 
+def test_a_listed_page_not_live_yet_is_stored_once_it_is(
+    ctx: PipelineContext, site: SampleSite, site_root: Path
+) -> None:
+    # Sites list an article before its page is live, and a CDN may answer 404 for a while:
+    # the page is remembered as gone for an hour, not a week, or the article would be lost.
+    site.override(
+        DEPARTURE_PATH, status=404, body=b"not here", headers={"Content-Type": "text/html"}
+    )
+    feed = site_root / "feed.xml"
+    start = datetime.now(UTC)
+
+    first = check_source(ctx, desk(site), now=start)
+    site.clear_overrides()  # live now
+    edit_elsewhere(feed)
+    soon = check_source(ctx, desk(site), now=start + timedelta(minutes=30))
+    edit_elsewhere(feed)
+    later = check_source(ctx, desk(site), now=start + timedelta(minutes=61))
+
+    assert (first.new, first.failed) == (2, 1)
+    assert (soon.new, soon.failed) == (0, 0)
+    assert (later.new, later.failed) == (1, 0)
+    assert site.paths_requested().count(DEPARTURE_PATH) == 2
+    with Session(ctx.engine) as session:
+        assert len(session.exec(select(Article)).all()) == 3
+
+
 def test_a_canonical_naming_another_page_is_not_trusted(
     ctx: PipelineContext, site: SampleSite, site_root: Path
 ) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from classify.types import Direction, Relation
-from storage.articles import UpsertResult, upsert_article
+from storage.articles import UpsertResult, remember_listed_url, upsert_article
 from storage.assessments import record_assessment
 from storage.deliveries import ensure_deliveries, mark_failed
 from storage.digests import save_digest
@@ -221,10 +221,15 @@ def test_status_report_counts_and_sources(session: Session) -> None:
         error="read timed out",
         now=at(1),
     )
-    for n, reason in enumerate(("paywall", "gone", "paywall")):
+    # The last two were stored since (live after a 404), under their URL or an alias.
+    remember_listed_url(session, url="https://example.org/1?ref=rss", article=a.article, now=T0)
+    dropped = [f"https://example.org/dropped/{n}" for n in range(3)]
+    stored = ["https://example.org/1", "https://example.org/1?ref=rss"]
+    reasons = ("paywall", "gone", "paywall", "gone", "gone")
+    for url, reason in zip(dropped + stored, reasons, strict=True):
         remember_skipped(
             session,
-            url=f"https://example.org/dropped/{n}",
+            url=url,
             source="yonhap",
             reason=reason,
             listed_title=None,
