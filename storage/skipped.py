@@ -23,8 +23,9 @@ from storage.types import as_utc
 RECHECK_AFTER = timedelta(days=7)
 # A page that is gone may not have been there yet: sites list an article before its page is
 # live, and a CDN may answer 404 for a while. Remembered for a week, such an article would
-# be lost (a feed drops its entry within days); an hour is one monitor pass.
-RECHECK_GONE_AFTER = timedelta(hours=1)
+# be lost (a feed drops its entry within days). Under an hour, so that the next hourly pass
+# asks again even when it reaches the source a little earlier in its run than this one did.
+RECHECK_GONE_AFTER = timedelta(minutes=50)
 
 
 def recheck_after(reason: str) -> timedelta:
