@@ -53,10 +53,14 @@ def test_changecheck_without_urlwatch_finds_the_changed_pages() -> None:
 
 
 def test_backfill_reports_rate_and_rss_per_size() -> None:
-    figures = run_benchmark("backfill", "--sizes=5,10")
+    figures = run_benchmark("backfill", "--sizes=5,10", "--flow-sizes=30")
     for n in (5, 10):
         assert figures[f"backfill_{n}_articles_per_s"] > 0
         assert figures[f"backfill_{n}_peak_rss_mib"] >= figures[f"backfill_{n}_rss_before_mib"]
+    # Through the Prefect flow, as `tradewatch backfill` runs it: 30 hourly articles, one window.
+    assert figures["backfill_flow_30_articles_per_s"] > 0
+    assert figures["backfill_flow_30_windows"] == 1
+    assert figures["backfill_flow_30_peak_rss_mib"] > 0
 
 
 def test_growth_measures_each_size_and_the_ratio() -> None:
