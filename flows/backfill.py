@@ -28,6 +28,7 @@ from flows.limits import ensure_limits
 from flows.monitor import check_groups
 from storage.backfill import finish_window, is_window_done, start_window
 from storage.db import get_engine
+from tradewatch.discovery import archive_pages_kept
 from tradewatch.pipeline import SourceReport, prepare_database
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig, load_sources
@@ -151,29 +152,35 @@ def backfill(
         "failed_windows": [],
     }
     db_url = settings.resolved_database_url
-    for count, ((w_start, w_end), source) in enumerate(plan, start=1):
-        if not redo and _window_done(db_url, source.name, w_start, w_end):
-            totals["skipped_done"] += 1
-        else:
-            result = backfill_window(
-                source=source, window_start=w_start, window_end=w_end, baseline_file=baseline_path
-            )
-            totals["runs"] += 1
-            totals["new_articles"] += result["new"]
-            totals["departures"] += result["departures"]
-            if result["window_error"]:
-                totals["failed_sources"].add(source.name)
-                totals["failed_windows"].append(
-                    f"{source.name} {w_start.date()}..{w_end.date()}: {result['window_error']}"
+    # Each window reads its source's archive back to its start: pages already read by an
+    # earlier window are not fetched again (tasks see this context: Prefect copies it).
+    with archive_pages_kept():
+        for count, ((w_start, w_end), source) in enumerate(plan, start=1):
+            if not redo and _window_done(db_url, source.name, w_start, w_end):
+                totals["skipped_done"] += 1
+            else:
+                result = backfill_window(
+                    source=source,
+                    window_start=w_start,
+                    window_end=w_end,
+                    baseline_file=baseline_path,
                 )
-            logger.info(
-                "backfill %s %s..%s: %d new articles",
-                source.name,
-                w_start.date(),
-                w_end.date(),
-                result["new"],
-            )
-        update_progress_artifact(artifact_id=progress, progress=100.0 * count / len(plan))
+                totals["runs"] += 1
+                totals["new_articles"] += result["new"]
+                totals["departures"] += result["departures"]
+                if result["window_error"]:
+                    totals["failed_sources"].add(source.name)
+                    totals["failed_windows"].append(
+                        f"{source.name} {w_start.date()}..{w_end.date()}: {result['window_error']}"
+                    )
+                logger.info(
+                    "backfill %s %s..%s: %d new articles",
+                    source.name,
+                    w_start.date(),
+                    w_end.date(),
+                    result["new"],
+                )
+            update_progress_artifact(artifact_id=progress, progress=100.0 * count / len(plan))
     totals["failed_sources"] = sorted(totals["failed_sources"])
     if notify:
         totals["digest"] = digest(

@@ -10,9 +10,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar
 
 from parsers.base import EntryRef, ParseError
 from parsers.feed import parse_feed
@@ -29,6 +33,53 @@ log = logging.getLogger(__name__)
 
 # Past the last archive page WordPress and most CMSs answer 404 (or 410).
 _GONE = re.compile(r"\bHTTP (404|410)\b")
+
+_T = TypeVar("_T")
+
+# Archive pages read within ``archive_pages_kept``, parsed, by (source, how read, URL).
+_KEPT: ContextVar[dict[tuple[str, str, str], Any] | None] = ContextVar(
+    "archive_pages", default=None
+)
+
+
+@contextmanager
+def archive_pages_kept() -> Iterator[None]:
+    """Within this, an archive page is fetched once: read again, it is the page read first.
+
+    For a backfill run. Each of its windows reads a source's archive back to the window's
+    start, newest page first, and windows go oldest first. So every window read again pages
+    the one before had read: in a year of monthly windows over a paged archive, about six
+    times the pages, at one request per second and host; a source without an archive read
+    its listing (a sitemap: with all its children) once per window. Pages are kept parsed
+    (a few hundred bytes per entry), and only those that were read: a failure is not kept,
+    and the next window asks again.
+    """
+    token = _KEPT.set({})
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+
+
+def _archive_page(
+    fetcher: Fetcher,
+    source: SourceConfig,
+    url: str,
+    read: Callable[[FetchResult], _T],
+    *,
+    how: str,
+) -> _T:
+    """``read`` of the archive page at ``url``, fetched unless kept (``archive_pages_kept``).
+    ``how`` names ``read``: one URL may be read two ways (a listing that is also page 1)."""
+    kept = _KEPT.get()
+    key = (source.name, how, url)
+    if kept is not None and key in kept:
+        value: _T = kept[key]
+        return value
+    value = read(fetcher.get(url, allow_local=source.allows_local))
+    if kept is not None:
+        kept[key] = value
+    return value
 
 
 @dataclass(frozen=True)
@@ -114,7 +165,13 @@ def read_archive(
     """
     archive = source.archive
     if archive is None:
-        _, entries = read_listing(fetcher, source)
+        entries = _archive_page(
+            fetcher,
+            source,
+            source.url,
+            lambda result: parse_entries(fetcher, source, result),
+            how="listing",
+        )
         return ArchiveListing(entries=entries, pages=1, stop=ArchiveStop.LISTING_ONLY)
     if archive.kind is ArchiveKind.SITEMAP:
         return _read_sitemap_archive(fetcher, source, archive)
@@ -131,8 +188,16 @@ def _read_paged_archive(
     for number in range(1, archive.max_pages + 1):
         url = archive.page_url(number)
         try:
-            result = fetcher.get(url, allow_local=source.allows_local)
-            page_entries = _parse_archive_page(source, archive, result)
+            digest, page_entries = _archive_page(
+                fetcher,
+                source,
+                url,
+                lambda result: (
+                    hashlib.sha256(result.body).hexdigest(),
+                    _parse_archive_page(source, archive, result),
+                ),
+                how="page",
+            )
         except SourceUnavailable as exc:
             if number == 1 or not _GONE.search(str(exc)):
                 raise
@@ -147,7 +212,6 @@ def _read_paged_archive(
             stop = ArchiveStop.UNREADABLE
             break
         pages = number
-        digest = hashlib.sha256(result.body).hexdigest()
         fresh = [e for e in page_entries if e.url not in entries]
         if digest in bodies or (page_entries and not fresh):
             stop = ArchiveStop.REPEATED
@@ -186,7 +250,9 @@ def _read_sitemap_archive(
     source: SourceConfig,
     archive: ArchiveConfig,
 ) -> ArchiveListing:
-    first = parse_sitemap(to_page(fetcher.get(archive.url, allow_local=source.allows_local)))
+    first = _archive_page(
+        fetcher, source, archive.url, lambda result: parse_sitemap(to_page(result)), how="sitemap"
+    )
     entries: dict[str, EntryRef] = {e.url: e for e in first.entries}
     pages = 1
     stop = ArchiveStop.SITEMAP_READ
@@ -195,7 +261,13 @@ def _read_sitemap_archive(
             stop = ArchiveStop.MAX_PAGES
             break
         try:
-            child = parse_sitemap(to_page(fetcher.get(child_url, allow_local=source.allows_local)))
+            child = _archive_page(
+                fetcher,
+                source,
+                child_url,
+                lambda result: parse_sitemap(to_page(result)),
+                how="sitemap",
+            )
         except (SourceUnavailable, ParseError) as exc:
             # One broken child sitemap should not cost the rest of the archive.
             log.warning("source %s: child sitemap %s skipped: %s", source.name, child_url, exc)

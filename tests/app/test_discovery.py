@@ -10,7 +10,7 @@ import pytest
 
 from sources.errors import FetchError
 from sources.fetcher import Fetcher
-from tradewatch.discovery import ArchiveStop, read_archive
+from tradewatch.discovery import ArchiveStop, archive_pages_kept, read_archive
 from tradewatch.sources_config import ArchiveConfig, ArchiveKind, SourceConfig
 
 HOST = "https://news.example"
@@ -86,6 +86,48 @@ def test_paged_feed_stops_at_the_first_page_older_than_the_window(run: Run) -> N
     assert slugs == ["c", "b", "a"]
     assert stop is ArchiveStop.OLDER_THAN_WINDOW
     assert f"{HOST}/feed/?paged=4" not in seen
+
+
+def test_within_a_backfill_run_an_archive_page_is_fetched_once() -> None:
+    # Windows go oldest first, each reading back to its start from the newest page: the
+    # second and third windows read only pages the first had read.
+    pages = {
+        f"{HOST}/feed/": rss(("c", "Mon, 05 Feb 2024 00:00:00 +0000")),
+        f"{HOST}/feed/?paged=2": rss(("b", "Wed, 10 Jan 2024 00:00:00 +0000")),
+        f"{HOST}/feed/?paged=3": rss(("a", "Fri, 15 Dec 2023 00:00:00 +0000")),
+    }
+    ns = "xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'"
+    pages[f"{HOST}/sitemap.xml"] = (
+        f"<sitemapindex {ns}><sitemap><loc>{HOST}/s1.xml</loc></sitemap></sitemapindex>"
+    ).encode()
+    pages[f"{HOST}/s1.xml"] = (
+        f"<urlset {ns}><url><loc>{HOST}/a/</loc></url><url><loc>{HOST}/b/</loc></url></urlset>"
+    ).encode()
+    paged = source(kind="paged_feed", url=f"{HOST}/feed/")
+    sitemap = source(kind="sitemap", url=f"{HOST}/sitemap.xml")
+    listing_only = source()  # its listing is the paged archive's first page: read apart
+    windows = [datetime(2023, 12, 1, tzinfo=UTC), JAN_2024, datetime(2024, 2, 1, tzinfo=UTC)]
+    seen: list[str] = []
+    with fetcher_for(pages, seen) as fetcher, archive_pages_kept():
+        found = [len(read_archive(fetcher, paged, since=start).entries) for start in windows]
+        for start in windows:
+            assert len(read_archive(fetcher, sitemap, since=start).entries) == 2
+            assert len(read_archive(fetcher, listing_only, since=start).entries) == 1
+    assert found == [3, 3, 2]  # as without: each window reads back to its own start
+    # Each page once (the listing twice: once as a listing); past the last page, a 404 is
+    # not kept, but only the first window got that far.
+    assert sorted(seen) == sorted([*pages, f"{HOST}/feed/", f"{HOST}/feed/?paged=4"])
+
+    # A failure is not kept, and outside a run nothing is.
+    del pages[f"{HOST}/feed/?paged=2"]
+    seen.clear()
+    with fetcher_for(pages, seen) as fetcher:
+        with archive_pages_kept():
+            for _ in range(2):
+                assert read_archive(fetcher, paged, since=JAN_2024).stop is ArchiveStop.NOT_FOUND
+        read_archive(fetcher, paged, since=JAN_2024)
+    assert seen.count(f"{HOST}/feed/?paged=2") == 3
+    assert seen.count(f"{HOST}/feed/") == 2
 
 
 def test_paged_feed_stops_at_404_past_the_last_page(run: Run) -> None:

@@ -91,6 +91,9 @@ def test_backfill_resumes_and_is_idempotent(
     assert "2 new articles" in out.out
     assert "article pages failed" in out.out
     assert "3/3" in out.err  # the progress bar reached the end
+    # Each of the three windows read the archive back to its start; each page came once.
+    archive = [p for p in site.paths_requested() if p.startswith("/archive/")]
+    assert sorted(archive) == ["/archive/1.xml", "/archive/2.xml", "/archive/3.xml"]
     with Session(engine) as session:
         stored = session.exec(select(Article)).all()
         assert {a.url.rstrip("/").rsplit("/", 1)[-1] for a in stored} == {
