@@ -8,6 +8,7 @@ group goes on. Retries are cut to keep the tests quick: only their count matters
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -50,8 +51,13 @@ def sources_file(tmp_path: Path, site: SampleSite, monkeypatch: pytest.MonkeyPat
     return path
 
 
+GROUPS = 2  # check tasks per monitor run over ``sources_file``
+
+
 def run_monitor(sources_file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The monitor's summary and its check task runs by name."""
+    """The monitor's summary and its check task runs by name, once the server has recorded
+    each in a final state (it records task runs from their events, a moment after the run:
+    polled, with a deadline, rather than read once)."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
@@ -61,12 +67,17 @@ def run_monitor(sources_file: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     summary: dict[str, Any] = state.result()
     flow_run_id = state.state_details.flow_run_id
     assert isinstance(flow_run_id, UUID)
+    deadline = time.monotonic() + 30
     with get_client(sync_client=True) as client:
-        runs = client.read_task_runs(
-            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
-        )
-    checks = {r.name: r for r in runs if r.task_key.startswith(check_sources_task.task_key)}
-    return summary, checks
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+            checks = {r.name: r for r in runs if r.task_key.startswith(check_sources_task.task_key)}
+            recorded = all(r.state is not None and r.state.is_final() for r in checks.values())
+            if (len(checks) >= GROUPS and recorded) or time.monotonic() > deadline:
+                return summary, checks
+            time.sleep(0.1)
 
 
 def by_source(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
