@@ -16,13 +16,13 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Results from an earlier run must not leak into this one (see shared/PREFECT-NOTES.md).
     os.environ["PREFECT_LOCAL_STORAGE_PATH"] = str(tmp_path_factory.mktemp("prefect-results"))
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
+
+    from tradewatch.flows_here import no_heartbeats
 
     # No heartbeats, as in the local mode (tradewatch.flows_here): this server is as
     # temporary, and winding them down cost up to a second per flow run.
-    no_heartbeats = temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
-    with prefect_test_harness(server_startup_timeout=90), no_heartbeats:
+    with prefect_test_harness(server_startup_timeout=90), no_heartbeats():
         # Starting the server re-ran Prefect's logging setup inside the current test's output
         # capture, binding its console handler to a stream pytest closes after that test. Bind
         # it to the process's real streams instead (pytest still captures them at fd level).

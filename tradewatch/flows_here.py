@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 # Seconds a run waits for Prefect's temporary server. Prefect's 20 s is too short for a first
 # run on a new machine (the server creates and migrates its database): on a 2-core machine
@@ -32,14 +32,18 @@ def flows_here() -> Iterator[None]:
     third of a steady monitor pass over 50 sources; BENCHMARKS.md). With a server they stay
     on: it can tell a crashed run by their silence."""
     prefect_defaults()
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        get_current_settings,
-        temporary_settings,
-    )
+    from prefect.settings import get_current_settings
 
     if get_current_settings().api.url:
         yield
         return
-    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+    with no_heartbeats():
         yield
+
+
+def no_heartbeats() -> AbstractContextManager[object]:
+    """Prefect's settings with flow run heartbeats off, for runs whose server is temporary
+    (``flows_here``; the test harness's)."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
