@@ -22,6 +22,7 @@ from classify.actors import foreign_led
 from classify.baseline import Dimension, WatchTopic
 from classify.gate import GatedPattern, stem_keys
 from classify.lexicon import (
+    BACKGROUND,
     CESSATION_AFTER,
     CESSATION_BEFORE,
     FOREIGN_ACTOR,
@@ -43,6 +44,8 @@ GENERIC_WEIGHT = 0.5  # a generic verb only counts next to a topic cue, and coun
 NEGATED_LOOSENING_WEIGHT = 0.6
 SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
+BACKGROUND_FACTOR = 0.3  # "until now, firms were vetted": how things stood, not the news
+_NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
 _NEGATION_WINDOW = 40  # characters searched around a cue ("not", "since" before; "eases" after)
 
 # One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
@@ -98,8 +101,18 @@ _LEXICON = (
     HEDGE,
     PERSISTENCE,
     RESTATEMENT,
+    BACKGROUND,
 )
-_FOREIGN, _LOOSENING, _TIGHTENING, _REAFFIRMATION, _HEDGE, _PERSISTENCE, _RESTATEMENT = range(7)
+(
+    _FOREIGN,
+    _LOOSENING,
+    _TIGHTENING,
+    _REAFFIRMATION,
+    _HEDGE,
+    _PERSISTENCE,
+    _RESTATEMENT,
+    _BACKGROUND,
+) = range(8)
 _GENERIC = (
     (Direction.LOOSENING, _LOOSENING),
     (Direction.TIGHTENING, _TIGHTENING),
@@ -441,15 +454,19 @@ def _resolve(
             # "stopped confiscating flour", "lifted the ban on", "as the crackdown eases":
             # the restriction ends.
             return Direction.LOOSENING, 1.0, f"ended {cue}"
-    if NEGATION_BEFORE.search(before) is not None:
+    negation = NEGATION_BEFORE.search(before)
+    if negation is not None:
         if direction is Direction.LOOSENING:
-            # "still cannot trade independently" restates the restriction outright.
-            weight = 1.0 if clause.fact(_PERSISTENCE) else NEGATED_LOOSENING_WEIGHT
+            # "still cannot trade independently", "no plans to reopen" restate the
+            # restriction outright.
+            outright = clause.fact(_PERSISTENCE) or _NO_PLANS.search(negation.group(0))
+            weight = 1.0 if outright else NEGATED_LOOSENING_WEIGHT
             return Direction.REAFFIRMATION, weight, f"not {cue}"
         return None
     if direction is Direction.TIGHTENING and clause.fact(_PERSISTENCE):
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
-    if direction is Direction.TIGHTENING and clause.fact(_RESTATEMENT):
+    if clause.fact(_RESTATEMENT):
+        # "reiterated the drive to diversify trade": the line restated, not a move
         return Direction.REAFFIRMATION, 1.0, f"restated {cue}"
     return direction, 1.0, cue
 
@@ -484,4 +501,6 @@ def _clause_hits(
     factor = SUBORDINATE_FACTOR if subordinate else 1.0
     if clause.fact(_HEDGE):
         factor *= HEDGE_FACTOR
+    if clause.fact(_BACKGROUND):
+        factor *= BACKGROUND_FACTOR
     return [(d, direction, w * factor, cue) for d, direction, w, cue in raw]

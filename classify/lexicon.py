@@ -15,7 +15,10 @@ DPRK_MENTION = re.compile(
     r"democratic people's republic of korea|workers' party|"
     r"sinuiju|rason|rajin|sonbong|hyesan|chongjin|hoeryong|nampo|kaesong|wonsan|"
     r"ryanggang|yanggang|north pyongan|south pyongan|north hamgyong|north hamkyung|"
-    r"south hamgyong|jagang|chagang)\b"
+    r"south hamgyong|jagang|chagang|"
+    # The outlet's sources are inside the country ("a source in Hyesan told Daily NK"), and
+    # these bodies are North Korea's own: a report naming them is about the North.
+    r"daily nk|foreign trade bank|ministry of (state security|external economic relations))\b"
 )
 
 # Who acts in a clause. A mention right after a preposition ("bound for North Korea",
@@ -31,11 +34,12 @@ DPRK_ACTOR = re.compile(
 FOREIGN_ACTOR = re.compile(
     r"\b((chin(a|ese)|russia(n)?|south korea(n)?|japan(ese)?|u\.s\.|united states|american|"
     r"european union|eu)('s)? (customs|authorities|government|ministry|police|officials|"
-    r"border guards|security|treasury|commerce|regulators?|coast guard|state council|"
+    r"border guards|border police|security|treasury|commerce|regulators?|coast guard|state council|"
     r"military|administration|president|foreign ministry|industry ministry|trade ministry)|"
     r"beijing|seoul|washington|moscow|tokyo|the (un|u\.n\.) security council|"
     r"the (un|u\.n\.|united nations)|general administration of customs|"
-    r"ministry of (commerce|trade, industry and energy))\b(?! (data|figures|statistics))"
+    r"ministry of (commerce|trade, industry and energy)|(south korea's )?unification ministry|"
+    r"ministry of unification)\b(?! (data|figures|statistics))"
 )
 # A country named bare as the subject of a verb ("China suspended trade with North Korea",
 # "Japan extended its sanctions", "China to halt imports"); not "China's exports" (no verb
@@ -57,9 +61,12 @@ PREPOSITION_BEFORE = re.compile(
 # only when one of its topic cues is in the same clause.
 GENERIC_LOOSENING = re.compile(
     r"\b(eas(e|ed|es|ing)|relax\w*|loosen\w*|lift(ed|ing|s)?|allow\w*|permit\w*|"
-    r"authori[sz]\w*|grant\w*|expand\w*|resum\w*|re-?open\w*|restart\w*|reviv\w*|"
+    r"authori[sz]\w*|grant\w*|expan(d\w*|sion)|resum\w*|re-?open\w*|restart\w*|reviv\w*|"
     r"encourag\w*|boost\w*|widen\w*|open(ed|ing)? up|toleran\w*|tolerat\w*|"
-    r"flexib\w*|more freely)\b"
+    r"flexib\w*|more freely|openly|lets|letting|waiv\w*|exempt\w*|attract\w*|incentiv\w*|"
+    r"(turn\w*|turning) a blind eye|no longer need\w*|no longer (have|has|had) to|let(?!'s| alone)|"
+    r"(drop|scrap|abandon|waiv)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
+    r"demands?|restrictions?|pledges?))\b"
 )
 GENERIC_TIGHTENING = re.compile(
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
@@ -69,12 +76,25 @@ GENERIC_TIGHTENING = re.compile(
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
     r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|"
     r"shut(s|ting|downs?)?|"
-    r"clos(e|ed|es|ing|ure)|fin(ed|es|ing))\b"
+    r"clos(e|ed|es|ing|ure)|fin(ed|es|ing)|revok\w*|strip(s|ped|ping)?|fenc(e|es|ed|ing)|"
+    r"vet(s|ted|ting)|froz(e|en)|freez\w*|reject\w*|"
+    r"monopol\w*|recentrali[sz]\w*|requir(e|ed|es|ing|ements?)|enforc(e|ed|es|ing|ement)|"
+    r"deport\w*|tougher|toughen\w*|stringent|mandatory|strict|"
+    r"cancel\w*|intercept\w*)\b"
 )
 GENERIC_REAFFIRMATION = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|stress(ed|es|ing)?|emphasi[sz]\w*|urg(e|ed|es|ing)|"
     r"call(ed|s|ing)? for|uph(o|e)ld\w*|adher\w*|consistent\w*|unwavering|steadfast\w*|"
-    r"line of|renew(ed|s|ing)? (its |the |their )?call)\b"
+    r"line of|renew(ed|s|ing)? (its |the |their )?call|unchanged|as before|as usual|"
+    r"business as usual|status quo|nothing (stricter|looser|new)|procedural|"
+    r"repeat\w* ([\w'-]+ ){0,2}(long-?standing|familiar|standard|usual)|"
+    r"long-?standing (position|policy|line|stance|wording)|"
+    r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
+    r"no (new|fresh) (agreements?|deals?|measures?|steps?|announcements?|partners|targets|"
+    r"mechanisms)|nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
+    r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
+    r"(grip|control|lid|rein)|"
+    r"no (sign|signs|indication) of (a |any )?(change|shift|let-up|policy shift))\b"
 )
 
 # "not", "cannot", "no longer", "unable to" within a few words before a cue.
@@ -82,7 +102,8 @@ GENERIC_REAFFIRMATION = re.compile(
 # stand further back than three words (still within the window searched).
 NEGATION_BEFORE = re.compile(
     r"(\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
-    r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|"
+    r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|rather than|"
+    r"instead of|"
     r"denied|refused to)\b(\s+\S+){0,3}"
     r"|\bno (signs?|indications?|plans?|intention|evidence)( yet)?( that| of| to)?\b(\s+\S+){0,6})"
     r"\s*$"
@@ -93,18 +114,29 @@ CESSATION_BEFORE = re.compile(
     r"\b(stopp?(ed|ing|s)?|ceas(e|ed|es|ing)|end(ed|s|ing)?|no longer|lift(ed|ing|s)?|"
     r"scrapp?(ed|ing|s)?|abolish\w*|rescind\w*|revok\w*|repeal\w*|call(ed|s|ing)? off|"
     r"wound down|winding down|eas(ed|ing|es)|relax(ed|ing|es)|loosen(ed|ing|s)|"
-    r"soften(ed|ing|s)|scal(ed|ing|es) back)\b(\s+\S+){0,3}\s*$"
+    r"soften(ed|ing|s)|scal(ed|ing|es) back|trimm?(ed|ing|s)?|remov(e|ed|es|ing)|"
+    r"narrow(ed|ing|s)?|roll(ed|ing|s)? back|retreat\w* from|step(s|ped|ping)? back from|"
+    r"back(ed|ing|s)? away from|revers(e|ed|es|ing|al of))\b(\s+\S+){0,3}\s*$"
 )
 # The same, said after the restriction: "as the crackdown eases", "the ban was lifted".
 CESSATION_AFTER = re.compile(
     r"((is|was|were|has been|had been|have been|being|now|finally|quietly)\s+){0,2}"
     r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
-    r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off)\b"
+    r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing))\b"
 )
 # A restriction named as the time since which something holds ("the first tour since the
 # border was closed in 2020", "since the pandemic border closure"): background, not news.
 SINCE_BEFORE = re.compile(
     r"\bsince (the |its |their |a )?([\w'-]+ ){0,3}((was|were|had been|has been|have been) )?$"
+    r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
+)
+# A clause about how things stood before the news ("until now, firms were vetted", "during
+# the pandemic the border was sealed"): its directional cues are background and weigh little.
+BACKGROUND = re.compile(
+    r"\b(until (now|recently|then|(this|last) (year|month|week|spring|summer|autumn|fall|winter))|"
+    r"previously|formerly|in the past|used to|"
+    # "stricter than during the pandemic" compares: the news is the comparison.
+    r"(?<!than )(during|before) the (pandemic|covid|closure|lockdown|change))\b"
 )
 # Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
 # is the month ("in May", "on May 12", "May 2025").
@@ -113,12 +145,16 @@ HEDGE = re.compile(
     r"(?<!from )(?<!last )(?<!this )(?<!next )"
     r"may(?! now| also now| again|,? \d| 20\d\d)|might|could|reportedly|rumou?r\w*|unconfirmed|"
     r"allegedly|apparently|"
-    r"possibly|perhaps|speculat\w*|considering|expected to|plans? to|is said to|"
+    r"possibly|perhaps|speculat\w*|considering|expected to|(?<!no )plans? to|is said to|"
+    r"(predicted|expected|anticipated|hoped) (that|to)|"
     r"unclear|not confirmed)\b"
 )
 # A clause that says a policy is restated ("KCNA reaffirmed the import-substitution drive"):
 # a tightening cue in it describes the stance, not a new move.
-RESTATEMENT = re.compile(r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*)\b")
+RESTATEMENT = re.compile(
+    r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*|"
+    r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same))\b"
+)
 # A restriction that carries on rather than starts: "surveillance remains intense".
 PERSISTENCE = re.compile(
     r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"

@@ -23,9 +23,9 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-6"
+CLASSIFIER_VERSION = "rules-7"
 
-RELEVANCE_MIN = 1.5  # summed directional weight an item needs to be about trade policy
+RELEVANCE_MIN = 1.0  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
 TITLE_FACTOR = 1.0
 _DIRECTION_ORDER = (Direction.TIGHTENING, Direction.LOOSENING, Direction.REAFFIRMATION)

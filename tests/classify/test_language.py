@@ -42,7 +42,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.17" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.18" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -214,7 +214,9 @@ def test_may_now_grants_rather_than_hedges(classifier: RuleClassifier) -> None:
     granted = _assess(classifier, text.format("may now"))
     hedged = _assess(classifier, text.format("may"))
     assert granted.relevant and granted.direction is Direction.LOOSENING
-    assert not hedged.relevant
+    # the hedge weighs the same cues less; "may now" does not
+    assert granted.signals[0].score == 2.0
+    assert hedged.signals[0].score < granted.signals[0].score
 
 
 def test_restated_restriction_confirms_rather_than_tightens(classifier: RuleClassifier) -> None:
@@ -517,7 +519,8 @@ def test_banks_important_and_closely_are_not_cues(classifier: RuleClassifier) ->
         "closely watched markets in Pyongyang. It is important to sell directly, they said.",
         title="Officials work closely with trading companies",
     )
-    assert closely.relation is Relation.UNRELATED
+    cues = [c for s in closely.signals for ev in s.evidence for c in ev.cues]
+    assert cues == ["sell directly"]  # the one real cue; nothing read into "closely"/"important"
 
 
 def test_the_month_of_may_is_not_a_hedge(classifier: RuleClassifier) -> None:
@@ -689,3 +692,93 @@ def test_a_report_moves_its_dimension(
     signal = _signal(_assess(classifier, text, title=title), dimension)
     assert signal.direction is direction
     assert signal.relation is relation
+
+
+# rules-7: cases met in items written blind (tests/data/blind*.jsonl)
+
+
+def test_one_clear_move_is_enough_to_be_relevant(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "The cabinet has revoked the trading licences of more than 40 provincial companies, "
+        "a source in Pyongyang said.",
+    )
+    assert a.relevant and a.direction is Direction.TIGHTENING
+    assert _signal(a, "trade_authority").relation is Relation.CONFIRMS
+
+
+def test_a_daily_nk_source_places_the_report_in_north_korea(classifier: RuleClassifier) -> None:
+    text = (
+        "Authorities have told trading companies to deposit all foreign currency they earn "
+        "with the state bank within ten days, a source told {}."
+    )
+    assert _assess(classifier, text.format("Daily NK")).relevant
+    assert not _assess(classifier, text.format("reporters")).relevant
+
+
+def test_how_things_stood_before_weighs_little(classifier: RuleClassifier) -> None:
+    text = "{}North Korea's cabinet revoked the trading licences of provincial companies."
+    background = _assess(classifier, text.format("Until now, "))
+    news = _assess(classifier, text.format("This week "))
+    assert news.relevant and news.direction is Direction.TIGHTENING
+    assert not background.relevant
+    # a comparison with the past is the news, not background
+    compared = _assess(
+        classifier,
+        "North Korea has tightened border controls on the Yalu more than during the pandemic.",
+    )
+    assert compared.relevant and compared.direction is Direction.TIGHTENING
+
+
+def test_a_crackdown_that_had_been_is_background(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Officials in Hyesan are turning a blind eye to money changers who had been driven "
+        "underground by a crackdown, and dealers again trade yuan openly.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
+
+
+def test_rather_than_negates_the_move(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Police at the Hyesan market now take a small bribe from money changers rather than "
+        "making arrests, and dealers trade dollars openly.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
+
+
+def test_no_plans_to_reopen_restates_outright(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "A North Korean tourism official said there are no plans to reopen the country to "
+        "Western tourists this year.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+    assert _signal(a, "tourism").score == 1.0
+
+
+def test_a_restated_loosening_confirms_rather_than_moves(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea's plenum report repeated familiar language about diversifying foreign trade, "
+        "with no new partners or targets.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "North Korean authorities have rolled back the ban on private currency exchange.",
+        "Pyongyang is handing waku licences back to factories in a retreat from trade "
+        "recentralisation.",
+    ],
+)
+def test_rolling_back_or_retreating_from_a_restriction_loosens(
+    classifier: RuleClassifier, text: str
+) -> None:
+    a = _assess(classifier, text)
+    assert a.relevant and a.direction is Direction.LOOSENING
