@@ -58,6 +58,7 @@ _RSS_VERSIONS = frozenset({"2.0", "0.91", "0.92"})
 _KNOWN_NAMESPACES: dict[str, str] = {
     uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()
 }
+_DEFAULT_NAMESPACE = re.compile(rb"""\sxmlns\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 # Every element name feedparser has a handler for (its _start_<name> / _end_<name> methods).
 _HANDLED = frozenset(
     name.split("_", 2)[2] for name in dir(_FeedParserMixin) if name.startswith(("_start_", "_end_"))
@@ -207,6 +208,11 @@ class _Names(dict[str, str]):
                 self._fixed[prefix] = fixed
             elif uri in self._own:
                 raise _Unsure  # which of its prefixes feedparser picks depends on dict order
+            elif prefix.lower() in _default_namespace_prefixes(body):
+                # "content" bound to a URI feedparser does not know, and content's own
+                # namespace declared as a default one somewhere: feedparser files that one
+                # under the prefix in its table, and this one's elements lose their prefix
+                raise _Unsure
             else:
                 self._own[uri] = prefix
 
@@ -236,6 +242,18 @@ class _Names(dict[str, str]):
         if fixed is None and (own := self._own.get(namespace)):
             return f"{own}:{local}"
         return local
+
+
+def _default_namespace_prefixes(body: bytes) -> set[str]:
+    """The prefixes feedparser files the document's default namespaces under (those it
+    knows), lowercased."""
+    prefixes = set()
+    for match in _DEFAULT_NAMESPACE.finditer(body):
+        uri = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
+        fixed = _KNOWN_NAMESPACES.get(_userland(uri.lower()))
+        if fixed:
+            prefixes.add(fixed.lower())
+    return prefixes
 
 
 def _userland(lowered_uri: str) -> str:

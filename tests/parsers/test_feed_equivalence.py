@@ -220,6 +220,23 @@ def test_hand_written_rss_documents(head: str, fast: bool) -> None:
     assert_same(rss(item, head=head), fast=fast)
 
 
+def test_a_known_prefix_bound_to_an_unknown_namespace_is_handed_over() -> None:
+    # Found by test_damaged_feed_by_both_paths: the feed binds "content" to a URI feedparser
+    # does not know, and an element below declares the real content namespace as its default.
+    # feedparser then files the real namespace under "content", and <content:encoded> (the
+    # unknown one) loses its prefix: "encoded", no summary. The lxml path read a summary.
+    head = '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/odules/content/"><channel>'
+    items = (
+        '<item><encoded xmlns="http://purl.org/rss/1.0/modules/content/">Default ns</encoded>'
+        "</item><item><link>https://ex.org/a</link>"
+        "<content:encoded><![CDATA[<p>Full</p>]]></content:encoded></item>"
+    )
+    refs = assert_same(rss(items, head=head), fast=False)
+    assert isinstance(refs, list) and [(r.url, r.summary) for r in refs] == [
+        ("https://ex.org/a", None)
+    ]
+
+
 def test_a_prefix_bound_to_another_known_namespace_is_followed() -> None:
     # feedparser names <m:description> "media:description", then maps the feed's own prefix
     # "media" (bound here to Dublin Core) to "dc": a dc:description, read as the summary
