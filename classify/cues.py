@@ -25,6 +25,7 @@ from classify.lexicon import (
     BACKGROUND,
     CESSATION_AFTER,
     CESSATION_BEFORE,
+    DENIAL_AFTER,
     FOREIGN_ACTOR,
     GENERIC_LOOSENING,
     GENERIC_REAFFIRMATION,
@@ -32,6 +33,7 @@ from classify.lexicon import (
     HEDGE,
     NEGATION_BEFORE,
     PERSISTENCE,
+    PERSISTENCE_BEFORE,
     RESTATEMENT,
     SINCE_BEFORE,
 )
@@ -465,6 +467,12 @@ def _resolve(
         return None
     if direction is Direction.TIGHTENING and clause.fact(_PERSISTENCE):
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
+    if direction is Direction.LOOSENING:
+        if PERSISTENCE_BEFORE.search(before) is not None:
+            return Direction.REAFFIRMATION, 1.0, f"still {cue}"
+        end = start + len(text)
+        if DENIAL_AFTER.search(clause.text, end, end + _NEGATION_WINDOW) is not None:
+            return Direction.REAFFIRMATION, NEGATED_LOOSENING_WEIGHT, f"denied {cue}"
     if clause.fact(_RESTATEMENT):
         # "reiterated the drive to diversify trade": the line restated, not a move
         return Direction.REAFFIRMATION, 1.0, f"restated {cue}"

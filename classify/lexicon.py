@@ -18,7 +18,8 @@ DPRK_MENTION = re.compile(
     r"south hamgyong|jagang|chagang|"
     # The outlet's sources are inside the country ("a source in Hyesan told Daily NK"), and
     # these bodies are North Korea's own: a report naming them is about the North.
-    r"daily nk|foreign trade bank|ministry of (state security|external economic relations))\b"
+    r"daily nk|foreign trade bank|ministry of (state security|external economic relations)|"
+    r"nampho|sinuiju|sariwon|hamhung|kangso)\b"
 )
 
 # Who acts in a clause. A mention right after a preposition ("bound for North Korea",
@@ -64,7 +65,9 @@ GENERIC_LOOSENING = re.compile(
     r"authori[sz]\w*|grant\w*|expan(d\w*|sion)|resum\w*|re-?open\w*|restart\w*|reviv\w*|"
     r"encourag\w*|boost\w*|widen\w*|open(ed|ing)? up|toleran\w*|tolerat\w*|"
     r"flexib\w*|more freely|openly|lets|letting|waiv\w*|exempt\w*|attract\w*|incentiv\w*|"
-    r"(turn\w*|turning) a blind eye|no longer need\w*|no longer (have|has|had) to|let(?!'s| alone)|"
+    r"open(s|ed|ing)? the door to|sign(s|ed|ing)? off on|green ?light\w*|gave the go-ahead|"
+    r"cleared the way|(turn\w*|turning) a blind eye|no longer need\w*|"
+    r"no longer (have|has|had) to|let(?!'s| alone)|"
     r"(drop|scrap|abandon|waiv)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
     r"demands?|restrictions?|pledges?))\b"
 )
@@ -91,7 +94,9 @@ GENERIC_REAFFIRMATION = re.compile(
     r"long-?standing (position|policy|line|stance|wording)|"
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
     r"no (new|fresh) (agreements?|deals?|measures?|steps?|announcements?|partners|targets|"
-    r"mechanisms)|nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
+    r"mechanisms|regulations|rules|policies)|unfounded|untrue|unshak(e)?able|immutable|"
+    r"(still|remains?|remained) in (force|place|effect)|word for word|"
+    r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
     r"(grip|control|lid|rein)|"
     r"no (sign|signs|indication) of (a |any )?(change|shift|let-up|policy shift))\b"
@@ -104,8 +109,10 @@ NEGATION_BEFORE = re.compile(
     r"(\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
     r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|rather than|"
     r"instead of|"
-    r"denied|refused to)\b(\s+\S+){0,3}"
-    r"|\bno (signs?|indications?|plans?|intention|evidence)( yet)?( that| of| to)?\b(\s+\S+){0,6})"
+    r"denied|den(y|ies|ying)|dismiss(ed|es|ing)?|rul(e|ed|es|ing) out|refused to)\b(\s+\S+){0,3}"
+    r"|\bno (signs?|indications?|plans?|intention|evidence)( yet)?( that| of| to)?\b(\s+\S+){0,6}"
+    r"|\b(dismiss\w*|den(y|ies|ied|ying)) ([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|claims?) "
+    r"(that|of)\b(\s+\S+){0,6})"
     r"\s*$"
 )
 # The end of a restriction: "stopped confiscating", "lifted the ban", "no longer raids". A
@@ -124,6 +131,15 @@ CESSATION_AFTER = re.compile(
     r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
     r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing))\b"
 )
+# A reported move said to be false: "talk of relaxed rules proves unfounded".
+DENIAL_AFTER = re.compile(
+    r"\b(prov(ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|baseless|denied)\b"
+)
+# An opening that carries on rather than starts: "continues to welcome investors", "still
+# allows", "went on importing through ship-to-ship transfers".
+PERSISTENCE_BEFORE = re.compile(
+    r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?)\s+(\S+\s+){0,2}$"
+)
 # A restriction named as the time since which something holds ("the first tour since the
 # border was closed in 2020", "since the pandemic border closure"): background, not news.
 SINCE_BEFORE = re.compile(
@@ -134,7 +150,9 @@ SINCE_BEFORE = re.compile(
 # the pandemic the border was sealed"): its directional cues are background and weigh little.
 BACKGROUND = re.compile(
     r"\b(until (now|recently|then|(this|last) (year|month|week|spring|summer|autumn|fall|winter))|"
-    r"previously|formerly|in the past|used to|"
+    r"^in (19|20)\d\d\b|(from|between) (19|20)\d\d (to|and) (19|20)\d\d|"
+    r"previously|formerly|in the past|"
+    r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
     # "stricter than during the pandemic" compares: the news is the comparison.
     r"(?<!than )(during|before) the (pandemic|covid|closure|lockdown|change))\b"
 )
@@ -153,10 +171,12 @@ HEDGE = re.compile(
 # a tightening cue in it describes the stance, not a new move.
 RESTATEMENT = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*|"
-    r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same))\b"
+    r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same|rules?|"
+    r"instructions?|orders?|language|wording)|reissu\w*|renew(ed|s)? every year|"
+    r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
 # A restriction that carries on rather than starts: "surveillance remains intense".
 PERSISTENCE = re.compile(
     r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"
-    r"kept|keeps|as usual)\b"
+    r"kept|keeps?|as usual)\b"
 )

@@ -42,7 +42,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.18" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.19" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -782,3 +782,49 @@ def test_rolling_back_or_retreating_from_a_restriction_loosens(
 ) -> None:
     a = _assess(classifier, text)
     assert a.relevant and a.direction is Direction.LOOSENING
+
+
+# rules-8: cases met in tests/data/blind4.jsonl
+
+
+def test_an_opening_that_carries_on_confirms(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korea continues to welcome foreign investment in the Rason zone under the "
+        "existing law, an official said.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+
+
+def test_a_move_reported_as_unfounded_confirms(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Reports that North Korea relaxed rules for trade officials abroad proved unfounded, "
+        "sources in Shenyang said.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+    denied = _assess(
+        classifier, "Dandong officials dismissed talk that North Korea will reopen the border."
+    )
+    assert denied.direction is not Direction.LOOSENING
+
+
+def test_a_reissued_order_is_a_restatement(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "North Korean authorities have reissued their instruction that grain be sold only "
+        "through state grain shops, a source said.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+
+
+def test_a_clause_opening_with_a_past_year_is_background(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Vendors in Hyesan are again selling Chinese goods openly after local authorities "
+        "dropped a rule on imported goods. In 2023 market managers were told to confiscate "
+        "foreign-labelled goods from vendors.",
+        title="Hyesan authorities allow vendors to sell Chinese goods again",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
