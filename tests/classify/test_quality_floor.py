@@ -3,7 +3,7 @@
 ``labelled.jsonl`` is the development set; ``heldout.jsonl`` was written after the rules it
 first measured and checks that cues generalise beyond the sentences they were written for;
 ``departures.jsonl`` names each item's gold dimensions, so that a departure on any other
-dimension (a false change at the top of the digest) is counted. ``blind1`` and ``blind2``
+dimension (a false change at the top of the digest) is counted. ``blind1``, ``blind2``, ``blind4``
 were written by people who never saw the cues (and then tuned on); ``holdout/blind3.jsonl``
 too, and it was never tuned on: measure with it, do not fix its items one by one, or it no
 longer says how the classifier does on text nobody wrote cues for. Lowering a floor in
