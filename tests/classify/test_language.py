@@ -730,26 +730,6 @@ def test_how_things_stood_before_weighs_little(classifier: RuleClassifier) -> No
     assert compared.relevant and compared.direction is Direction.TIGHTENING
 
 
-def test_a_crackdown_that_had_been_is_background(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "Officials in Hyesan are turning a blind eye to money changers who had been driven "
-        "underground by a crackdown, and dealers again trade yuan openly.",
-    )
-    assert a.relevant and a.direction is Direction.LOOSENING
-    assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
-
-
-def test_rather_than_negates_the_move(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "Police at the Hyesan market now take a small bribe from money changers rather than "
-        "making arrests, and dealers trade dollars openly.",
-    )
-    assert a.relevant and a.direction is Direction.LOOSENING
-    assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
-
-
 def test_no_plans_to_reopen_restates_outright(classifier: RuleClassifier) -> None:
     a = _assess(
         classifier,
@@ -758,15 +738,6 @@ def test_no_plans_to_reopen_restates_outright(classifier: RuleClassifier) -> Non
     )
     assert a.relevant and a.direction is Direction.REAFFIRMATION
     assert _signal(a, "tourism").score == 1.0
-
-
-def test_a_restated_loosening_confirms_rather_than_moves(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "North Korea's plenum report repeated familiar language about diversifying foreign trade, "
-        "with no new partners or targets.",
-    )
-    assert a.relevant and a.direction is Direction.REAFFIRMATION
 
 
 @pytest.mark.parametrize(
@@ -787,15 +758,6 @@ def test_rolling_back_or_retreating_from_a_restriction_loosens(
 # rules-8: cases met in tests/data/blind4.jsonl
 
 
-def test_an_opening_that_carries_on_confirms(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "North Korea continues to welcome foreign investment in the Rason zone under the "
-        "existing law, an official said.",
-    )
-    assert a.relevant and a.direction is Direction.REAFFIRMATION
-
-
 def test_a_move_reported_as_unfounded_confirms(classifier: RuleClassifier) -> None:
     a = _assess(
         classifier,
@@ -809,22 +771,60 @@ def test_a_move_reported_as_unfounded_confirms(classifier: RuleClassifier) -> No
     assert denied.direction is not Direction.LOOSENING
 
 
-def test_a_reissued_order_is_a_restatement(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "North Korean authorities have reissued their instruction that grain be sold only "
-        "through state grain shops, a source said.",
-    )
-    assert a.relevant and a.direction is Direction.REAFFIRMATION
-
-
-def test_a_clause_opening_with_a_past_year_is_background(classifier: RuleClassifier) -> None:
-    a = _assess(
-        classifier,
-        "Vendors in Hyesan are again selling Chinese goods openly after local authorities "
-        "dropped a rule on imported goods. In 2023 market managers were told to confiscate "
-        "foreign-labelled goods from vendors.",
-        title="Hyesan authorities allow vendors to sell Chinese goods again",
-    )
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        pytest.param(
+            "",
+            "Officials in Hyesan are turning a blind eye to money changers who had been driven "
+            "underground by a crackdown, and dealers again trade yuan openly.",
+            id="had-been-is-background",
+        ),
+        pytest.param(
+            "",
+            "Police at the Hyesan market now take a small bribe from money changers rather "
+            "than making arrests, and dealers trade dollars openly.",
+            id="rather-than-negates",
+        ),
+        pytest.param(
+            "Hyesan authorities allow vendors to sell Chinese goods again",
+            "Vendors in Hyesan are again selling Chinese goods openly after local authorities "
+            "dropped a rule on imported goods. In 2023 market managers were told to "
+            "confiscate foreign-labelled goods from vendors.",
+            id="clause-opening-with-a-past-year-is-background",
+        ),
+    ],
+)
+def test_a_restriction_that_is_not_the_news_leaves_the_loosening(
+    classifier: RuleClassifier, title: str, text: str
+) -> None:
+    a = _assess(classifier, text, title=title)
     assert a.relevant and a.direction is Direction.LOOSENING
     assert all(s.direction is not Direction.TIGHTENING for s in a.signals)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "North Korea's plenum report repeated familiar language about diversifying foreign "
+            "trade, with no new partners or targets.",
+            id="a-restated-loosening",
+        ),
+        pytest.param(
+            "North Korea continues to welcome foreign investment in the Rason zone under the "
+            "existing law, an official said.",
+            id="an-opening-that-carries-on",
+        ),
+        pytest.param(
+            "North Korean authorities have reissued their instruction that grain be sold only "
+            "through state grain shops, a source said.",
+            id="a-reissued-order",
+        ),
+    ],
+)
+def test_the_line_restated_confirms_rather_than_moves(
+    classifier: RuleClassifier, text: str
+) -> None:
+    a = _assess(classifier, text)
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
