@@ -6,7 +6,11 @@ weighted:
 - a negated loosening cue ("still cannot trade independently") says the restriction holds:
   it becomes a weak reaffirmation; a negated tightening cue ("did not crack down") is dropped;
 - a tightening cue with a persistence marker ("remains tightly controlled") restates the
-  current stance: reaffirmation;
+  current stance, and so does a loosening one that carries on ("continues to welcome
+  investors") or is reported as unfounded: reaffirmation; so is any directional cue in a
+  clause that restates the line ("reiterated", "reissued the order");
+- a clause about how things stood before ("until now", "previously", "in 2023 ...") is
+  background and weighs little;
 - a concessive clause ("although ...") and a hedged claim ("reportedly", "may") weigh less;
 - in a clause where a foreign authority acts and no North Korean actor does, directional cues
   are dropped: another state's measures are not DPRK policy.
