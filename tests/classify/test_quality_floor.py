@@ -4,9 +4,9 @@
 first measured and checks that cues generalise beyond the sentences they were written for;
 ``departures.jsonl`` names each item's gold dimensions, so that a departure on any other
 dimension (a false change at the top of the digest) is counted. ``blind1``, ``blind2``, ``blind4``
-were written by people who never saw the cues (and then tuned on); ``holdout/blind3.jsonl``
-too, and it was never tuned on: measure with it, do not fix its items one by one, or it no
-longer says how the classifier does on text nobody wrote cues for. Lowering a floor in
+were written by people who never saw the cues (and then tuned on); ``holdout/*.jsonl`` too,
+and they were never tuned on: measure with them, do not fix their items one by one, or they
+no longer say how the classifier does on text nobody wrote cues for. Lowering a floor in
 quality_floor.json is an explicit, reviewed edit.
 """
 
