@@ -36,6 +36,7 @@ from classify.lexicon import (
     GENERIC_TIGHTENING,
     HEDGE,
     NEGATION_BEFORE,
+    NO_PLANS,
     PERSISTENCE,
     PERSISTENCE_BEFORE,
     RESTATEMENT,
@@ -51,7 +52,6 @@ NEGATED_LOOSENING_WEIGHT = 0.6
 SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
 BACKGROUND_FACTOR = 0.3  # "until now, firms were vetted": how things stood, not the news
-_NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
 _NEGATION_WINDOW = 40  # characters searched around a cue ("not", "since" before; "eases" after)
 
 # One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
@@ -451,10 +451,10 @@ def _resolve(
         return direction, 1.0, cue
     # The words just before the cue, where "not", "lifted" or "since" stands.
     before = clause.text[max(0, start - _NEGATION_WINDOW) : start]
+    end = start + len(text)
     if direction is Direction.TIGHTENING:
         if SINCE_BEFORE.search(before) is not None:
             return None  # "since the border was closed in 2020": when, not what happened
-        end = start + len(text)
         after = clause.text[end : end + _NEGATION_WINDOW].lstrip()
         if CESSATION_BEFORE.search(before) is not None or CESSATION_AFTER.match(after):
             # "stopped confiscating flour", "lifted the ban on", "as the crackdown eases":
@@ -465,7 +465,7 @@ def _resolve(
         if direction is Direction.LOOSENING:
             # "still cannot trade independently", "no plans to reopen" restate the
             # restriction outright.
-            outright = clause.fact(_PERSISTENCE) or _NO_PLANS.search(negation.group(0))
+            outright = clause.fact(_PERSISTENCE) or NO_PLANS.search(negation.group(0))
             weight = 1.0 if outright else NEGATED_LOOSENING_WEIGHT
             return Direction.REAFFIRMATION, weight, f"not {cue}"
         return None
@@ -474,7 +474,6 @@ def _resolve(
     if direction is Direction.LOOSENING:
         if PERSISTENCE_BEFORE.search(before) is not None:
             return Direction.REAFFIRMATION, 1.0, f"still {cue}"
-        end = start + len(text)
         if DENIAL_AFTER.search(clause.text, end, end + _NEGATION_WINDOW) is not None:
             return Direction.REAFFIRMATION, NEGATED_LOOSENING_WEIGHT, f"denied {cue}"
     if clause.fact(_RESTATEMENT):

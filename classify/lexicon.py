@@ -19,7 +19,7 @@ DPRK_MENTION = re.compile(
     # The outlet's sources are inside the country ("a source in Hyesan told Daily NK"), and
     # these bodies are North Korea's own: a report naming them is about the North.
     r"daily nk|foreign trade bank|ministry of (state security|external economic relations)|"
-    r"nampho|sinuiju|sariwon|hamhung|kangso)\b"
+    r"nampho|sariwon|hamhung|kangso)\b"
 )
 
 # Who acts in a clause. A mention right after a preposition ("bound for North Korea",
@@ -68,7 +68,7 @@ GENERIC_LOOSENING = re.compile(
     r"open(s|ed|ing)? the door to|sign(s|ed|ing)? off on|green ?light\w*|gave the go-ahead|"
     r"cleared the way|(turn\w*|turning) a blind eye|no longer need\w*|"
     r"no longer (have|has|had) to|let(?!'s| alone)|"
-    r"(drop|scrap|abandon|waiv)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
+    r"(drop|scrap|abandon)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
     r"demands?|restrictions?|pledges?))\b"
 )
 GENERIC_TIGHTENING = re.compile(
@@ -131,6 +131,8 @@ CESSATION_AFTER = re.compile(
     r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
     r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing))\b"
 )
+# A negation that states the policy outright ("no plans to reopen"), not a doubt about it.
+NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
     r"\b(prov(ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|baseless|denied)\b"
@@ -141,7 +143,8 @@ PERSISTENCE_BEFORE = re.compile(
     r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?)\s+(\S+\s+){0,2}$"
 )
 # A restriction named as the time since which something holds ("the first tour since the
-# border was closed in 2020", "since the pandemic border closure"): background, not news.
+# border was closed in 2020", "since the pandemic border closure"), or as what had been
+# ("money changers who had been driven underground by a crackdown"): background, not news.
 SINCE_BEFORE = re.compile(
     r"\bsince (the |its |their |a )?([\w'-]+ ){0,3}((was|were|had been|has been|have been) )?$"
     r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
