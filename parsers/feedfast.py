@@ -200,21 +200,24 @@ class _Names(dict[str, str]):
             raise _Unsure
         self._fixed: dict[str, str] = {}  # feedparser's namespacemap
         self._own: dict[str, str] = {}  # unknown namespace -> the document's prefix
+        taken: set[str] | None = None  # read from the body only if an unknown prefix needs it
         for prefix, uri in declared.items():
             if not prefix.isascii():
                 raise _Unsure
-            fixed = _KNOWN_NAMESPACES.get(_userland(uri.lower()))
+            fixed = _known_prefix(uri)
             if fixed is not None:
                 self._fixed[prefix] = fixed
-            elif uri in self._own:
+                continue
+            if uri in self._own:
                 raise _Unsure  # which of its prefixes feedparser picks depends on dict order
-            elif prefix.lower() in _default_namespace_prefixes(body):
+            if taken is None:
+                taken = _default_namespace_prefixes(body)
+            if prefix.lower() in taken:
                 # "content" bound to a URI feedparser does not know, and content's own
                 # namespace declared as a default one somewhere: feedparser files that one
                 # under the prefix in its table, and this one's elements lose their prefix
                 raise _Unsure
-            else:
-                self._own[uri] = prefix
+            self._own[uri] = prefix
 
     def __missing__(self, tag: str) -> str:
         name = self._feedparser_tag(tag).lower()
@@ -236,7 +239,7 @@ class _Names(dict[str, str]):
             raise _Unsure
         if namespace is None:
             return local
-        fixed = _KNOWN_NAMESPACES.get(_userland(namespace.lower()))
+        fixed = _known_prefix(namespace)
         if fixed:
             return f"{fixed.lower()}:{local}"
         if fixed is None and (own := self._own.get(namespace)):
@@ -250,10 +253,16 @@ def _default_namespace_prefixes(body: bytes) -> set[str]:
     prefixes = set()
     for match in _DEFAULT_NAMESPACE.finditer(body):
         uri = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace")
-        fixed = _KNOWN_NAMESPACES.get(_userland(uri.lower()))
+        fixed = _known_prefix(uri)
         if fixed:
             prefixes.add(fixed.lower())
     return prefixes
+
+
+def _known_prefix(uri: str) -> str | None:
+    """feedparser's fixed prefix for ``uri`` ("" for Atom and RSS), None if it does not know
+    the namespace."""
+    return _KNOWN_NAMESPACES.get(_userland(uri.lower()))
 
 
 def _userland(lowered_uri: str) -> str:
