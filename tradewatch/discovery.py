@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from parsers.base import EntryRef, ParseError
 from parsers.feed import parse_feed
 from parsers.listing import parse_listing
-from parsers.sitemap import parse_sitemap
+from parsers.sitemap import SitemapResult, parse_sitemap
 from sources.errors import SourceUnavailable
 from sources.fetch import FetchResult, to_page
 from sources.fetcher import Fetcher
@@ -245,14 +245,16 @@ def _all_older(entries: list[EntryRef], since: datetime) -> bool:
     return bool(dated) and len(dated) == len(entries) and max(dated) < since
 
 
+def _read_sitemap(result: FetchResult) -> SitemapResult:
+    return parse_sitemap(to_page(result))
+
+
 def _read_sitemap_archive(
     fetcher: Fetcher,
     source: SourceConfig,
     archive: ArchiveConfig,
 ) -> ArchiveListing:
-    first = _archive_page(
-        fetcher, source, archive.url, lambda result: parse_sitemap(to_page(result)), how="sitemap"
-    )
+    first = _archive_page(fetcher, source, archive.url, _read_sitemap, how="sitemap")
     entries: dict[str, EntryRef] = {e.url: e for e in first.entries}
     pages = 1
     stop = ArchiveStop.SITEMAP_READ
@@ -261,13 +263,7 @@ def _read_sitemap_archive(
             stop = ArchiveStop.MAX_PAGES
             break
         try:
-            child = _archive_page(
-                fetcher,
-                source,
-                child_url,
-                lambda result: parse_sitemap(to_page(result)),
-                how="sitemap",
-            )
+            child = _archive_page(fetcher, source, child_url, _read_sitemap, how="sitemap")
         except (SourceUnavailable, ParseError) as exc:
             # One broken child sitemap should not cost the rest of the archive.
             log.warning("source %s: child sitemap %s skipped: %s", source.name, child_url, exc)
