@@ -29,6 +29,7 @@ from classify.lexicon import (
     BACKGROUND,
     CESSATION_AFTER,
     CESSATION_BEFORE,
+    DENIAL,
     DENIAL_AFTER,
     FOREIGN_ACTOR,
     GENERIC_LOOSENING,
@@ -49,12 +50,17 @@ from classify.types import Direction
 SPECIFIC_WEIGHT = 1.0
 GENERIC_WEIGHT = 0.5  # a generic verb only counts next to a topic cue, and counts less
 NEGATED_LOOSENING_WEIGHT = 0.6
+# A report said to be unfounded or dismissed states that the line holds, as plainly as a
+# restatement does.
+DENIED_WEIGHT = 1.0
 SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
 BACKGROUND_FACTOR = 0.3  # "until now, firms were vetted": how things stood, not the news
+NO_DIMENSION = ""
 _NEGATION_WINDOW = 40  # characters searched around a cue ("not", "since" before; "eases" after)
 
 # One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
+# A hit under NO_DIMENSION weighs for the item's direction but gives no dimension a signal.
 Hit = tuple[str, Direction, float, str]
 
 
@@ -460,6 +466,10 @@ def _resolve(
             # "stopped confiscating flour", "lifted the ban on", "as the crackdown eases":
             # the restriction ends.
             return Direction.LOOSENING, 1.0, f"ended {cue}"
+    if _denied_after(clause.text, end):
+        # "talk of relaxed rules proved unfounded", "reports that the border was sealed
+        # were dismissed": the reported move did not happen, so the line holds.
+        return Direction.REAFFIRMATION, DENIED_WEIGHT, f"denied {cue}"
     negation = NEGATION_BEFORE.search(before)
     if negation is not None:
         if direction is Direction.LOOSENING:
@@ -468,18 +478,42 @@ def _resolve(
             outright = clause.fact(_PERSISTENCE) or NO_PLANS.search(negation.group(0))
             weight = 1.0 if outright else NEGATED_LOOSENING_WEIGHT
             return Direction.REAFFIRMATION, weight, f"not {cue}"
+        if DENIAL.search(negation.group(0)) is not None:
+            return Direction.REAFFIRMATION, DENIED_WEIGHT, f"denied {cue}"
         return None
     if direction is Direction.TIGHTENING and clause.fact(_PERSISTENCE):
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
-    if direction is Direction.LOOSENING:
-        if PERSISTENCE_BEFORE.search(before) is not None:
-            return Direction.REAFFIRMATION, 1.0, f"still {cue}"
-        if DENIAL_AFTER.search(clause.text, end, end + _NEGATION_WINDOW) is not None:
-            return Direction.REAFFIRMATION, NEGATED_LOOSENING_WEIGHT, f"denied {cue}"
+    if direction is Direction.LOOSENING and PERSISTENCE_BEFORE.search(before) is not None:
+        return Direction.REAFFIRMATION, 1.0, f"still {cue}"
     if clause.fact(_RESTATEMENT):
         # "reiterated the drive to diversify trade": the line restated, not a move
         return Direction.REAFFIRMATION, 1.0, f"restated {cue}"
     return direction, 1.0, cue
+
+
+# Every form DENIAL_AFTER matches has one of these: most clauses have none, and testing for a
+# word is cheaper than running the pattern over the rest of the clause.
+_DENIAL_WORDS = (
+    "unfound",
+    "untrue",
+    "false",
+    "baseless",
+    "groundless",
+    "denied",
+    "dismissed",
+    "rejected",
+    "ruled out",
+    "materiali",
+    "came to nothing",
+)
+
+
+def _denied_after(text: str, end: int) -> bool:
+    """Whether the clause says, after ``end``, that what it reports was denied or untrue."""
+    rest = text[end:]
+    if not any(word in rest for word in _DENIAL_WORDS):
+        return False
+    return DENIAL_AFTER.search(rest) is not None
 
 
 def _clause_hits(
@@ -490,22 +524,34 @@ def _clause_hits(
     if not clause.directional_ok:
         return []
     raw: list[Hit] = []
-    for dim_id, (topic, directional) in per_dim.items():
-        seen_directions: set[Direction] = set()
+    specific: set[Direction] = set()  # directions a dimension-specific cue gave, any dimension
+    mine: dict[str, set[Direction]] = {}  # the same, per dimension
+    for dim_id, (_, directional) in per_dim.items():
+        mine[dim_id] = set()
         for direction, text, start in directional:
             resolved = _resolve(direction, clause, text, start)
             if resolved is None:
                 continue
             final, weight, cue = resolved
             raw.append((dim_id, final, SPECIFIC_WEIGHT * weight, cue))
-            seen_directions.add(final)
+            specific.add(final)
+            mine[dim_id].add(final)
+    for dim_id, (topic, _) in per_dim.items():
         if not topic[0]:
             continue
         for direction, which in _GENERIC:
             resolved = clause.generic(direction, which)
-            if resolved is None or resolved[0] in seen_directions:
-                continue  # a specific cue already speaks for this direction here
+            if resolved is None:
+                continue
             final, weight, cue = resolved
+            if final in specific:
+                if final in mine[dim_id]:
+                    continue  # a specific cue already speaks for this direction here
+                # ...for another dimension: "the first large team in years" is the
+                # delegation's news, not also news about the contracts the clause mentions.
+                # The verb still weighs for the item's direction, under no dimension.
+                raw.append((NO_DIMENSION, final, GENERIC_WEIGHT * weight, cue))
+                continue
             raw.append((dim_id, final, GENERIC_WEIGHT * weight, cue))
     if not raw:
         return []

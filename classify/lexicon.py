@@ -69,21 +69,31 @@ GENERIC_LOOSENING = re.compile(
     r"cleared the way|(turn\w*|turning) a blind eye|no longer need\w*|"
     r"no longer (have|has|had) to|let(?!'s| alone)|"
     r"(drop|scrap|abandon)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
-    r"demands?|restrictions?|pledges?))\b"
+    r"demands?|restrictions?|pledges?|wording|clauses?)|"
+    # The same, said of the rule: "the requirement had been dropped".
+    r"(requirements?|preconditions?|restrictions?|curbs?|limits?) ((has|have|had|was|were) )?"
+    r"(been )?(dropped|scrapped|abandoned|waived|removed)|"
+    # A move named by its rarity: "the first tour group in six years", "for the first time
+    # since the closure".
+    r"first ([\w'-]+ ){0,4}(in|since) (more than |over |nearly |almost |about )?"
+    r"([\w'-]+ )?(years?|months|decades?)|first time since|"
+    r"free to)\b"
 )
 GENERIC_TIGHTENING = re.compile(
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
     r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
-    r"arrest\w*|detain\w*|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
+    r"arrest\w*|detain(s|ed|ing)?|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
     r"block(s|ed|ing|ades?)?|"
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
     r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|"
     r"shut(s|ting|downs?)?|"
-    r"clos(e|ed|es|ing|ure)|fin(ed|es|ing)|revok\w*|strip(s|ped|ping)?|fenc(e|es|ed|ing)|"
+    r"clos(e|ed|es|ing|ure)(?![- ]door)|fin(ed|es|ing)|tighter|revok\w*|strip(s|ped|ping)?|"
+    r"fenc(e|es|ed|ing)|"
     r"vet(s|ted|ting)|froz(e|en)|freez\w*|reject\w*|"
     r"monopol\w*|recentrali[sz]\w*|requir(e|ed|es|ing|ements?)|enforc(e|ed|es|ing|ement)|"
     r"deport\w*|tougher|toughen\w*|stringent|mandatory|strict|"
-    r"cancel\w*|intercept\w*)\b"
+    r"cancel\w*|intercept\w*|turned (back|away)|sever(s|ed|ing)?|"
+    r"(stop|cease|halt)\w* (importing|exporting|buying|selling|dealing|trading|doing business))\b"
 )
 GENERIC_REAFFIRMATION = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|stress(ed|es|ing)?|emphasi[sz]\w*|urg(e|ed|es|ing)|"
@@ -94,7 +104,11 @@ GENERIC_REAFFIRMATION = re.compile(
     r"long-?standing (position|policy|line|stance|wording)|"
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
     r"no (new|fresh) (agreements?|deals?|measures?|steps?|announcements?|partners|targets|"
-    r"mechanisms|regulations|rules|policies)|unfounded|untrue|unshak(e)?able|immutable|"
+    r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
+    r"instructions)|unfounded|untrue|groundless|baseless|unshak(e)?able|immutable|"
+    r"never materiali[sz]ed|came to nothing|"
+    r"existing (arrangements?|system|rules|terms|policy|policies|regulations|line|framework|"
+    r"procedures)|"
     r"(still|remains?|remained) in (force|place|effect)|word for word|"
     r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
@@ -108,9 +122,14 @@ GENERIC_REAFFIRMATION = re.compile(
 NEGATION_BEFORE = re.compile(
     r"(\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
     r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|rather than|"
+    r"struggl(ed|es|ing) to|"
     r"instead of|"
     r"denied|den(y|ies|ying)|dismiss(ed|es|ing)?|rul(e|ed|es|ing) out|refused to)\b(\s+\S+){0,3}"
-    r"|\bno (signs?|indications?|plans?|intention|evidence)( yet)?( that| of| to)?\b(\s+\S+){0,6}"
+    r"|\bno (signs?|indications?|plans?|intention|evidence|word|news|notice)( yet)?"
+    r"( that| of| to)?\b"
+    r"(\s+\S+){0,6}"
+    # "no form of economic exchange can be permitted"
+    r"|\bno (\S+\s+){1,4}(can|could|will|would|may|shall)( be)?"
     r"|\b(dismiss\w*|den(y|ies|ied|ying)) ([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|claims?) "
     r"(that|of)\b(\s+\S+){0,6})"
     r"\s*$"
@@ -124,6 +143,9 @@ CESSATION_BEFORE = re.compile(
     r"soften(ed|ing|s)|scal(ed|ing|es) back|trimm?(ed|ing|s)?|remov(e|ed|es|ing)|"
     r"narrow(ed|ing|s)?|roll(ed|ing|s)? back|retreat\w* from|step(s|ped|ping)? back from|"
     r"back(ed|ing|s)? away from|revers(e|ed|es|ing|al of))\b(\s+\S+){0,3}\s*$"
+    # "dropping earlier wording that required": not "trade dropped after the ban"
+    r"|\bdropp(ed|ing) (the |its |their |an? )?(earlier |previous |former |old )?(\S+ )?"
+    r"(that |which )?$"
 )
 # The same, said after the restriction: "as the crackdown eases", "the ban was lifted".
 CESSATION_AFTER = re.compile(
@@ -135,19 +157,27 @@ CESSATION_AFTER = re.compile(
 NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
-    r"\b(prov(ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|baseless|denied)\b"
+    r"\b((prov(ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|baseless|"
+    r"groundless|denied|dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|"
+    r"never materiali[sz]ed|came to nothing)\b|\bgroundless\b"
 )
+# A negation that denies a report ("dismissing reports that workers were ordered home"): the
+# line holds, so a denied tightening confirms rather than vanishing.
+DENIAL = re.compile(r"\b(den(y|ies|ied|ying)|dismiss\w*|rul(e|ed|es|ing) out)\b")
 # An opening that carries on rather than starts: "continues to welcome investors", "still
 # allows", "went on importing through ship-to-ship transfers".
 PERSISTENCE_BEFORE = re.compile(
-    r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?)\s+(\S+\s+){0,2}$"
+    r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?|remains?|remained|stays?|"
+    r"stayed)\s+(\S+\s+){0,2}[\"']?$"
 )
 # A restriction named as the time since which something holds ("the first tour since the
 # border was closed in 2020", "since the pandemic border closure"), or as what had been
 # ("money changers who had been driven underground by a crackdown"): background, not news.
 SINCE_BEFORE = re.compile(
-    r"\bsince (the |its |their |a )?([\w'-]+ ){0,3}((was|were|had been|has been|have been) )?$"
+    r"\bsince (the |its |their |a )?([\w'-]+ ){0,4}((was|were|had been|has been|have been) )?$"
     r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
+    # "the officers it had stationed inside trading firms": what had been, in a relative clause
+    r"|\b(it|they|which|that|who) had $"
 )
 # A clause about how things stood before the news ("until now, firms were vetted", "during
 # the pandemic the border was sealed"): its directional cues are background and weigh little.
@@ -157,14 +187,15 @@ BACKGROUND = re.compile(
     r"previously|formerly|in the past|"
     r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
     # "stricter than during the pandemic" compares: the news is the comparison.
-    r"(?<!than )(during|before) the (pandemic|covid|closure|lockdown|change))\b"
+    r"(?<!than )(during|before) the ([\w'-]+ ){0,2}(pandemic|covid|closure|lockdown|change))\b"
 )
 # Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
 # is the month ("in May", "on May 12", "May 2025").
 HEDGE = re.compile(
     r"\b((?<!in )(?<!on )(?<!since )(?<!until )(?<!early )(?<!late )(?<!mid-)(?<!of )"
     r"(?<!from )(?<!last )(?<!this )(?<!next )"
-    r"may(?! now| also now| again|,? \d| 20\d\d)|might|could|reportedly|rumou?r\w*|unconfirmed|"
+    r"may(?! now| also now| again| once again|,? \d| 20\d\d)|might|could|reportedly|"
+    r"rumou?r\w*|unconfirmed|"
     r"allegedly|apparently|"
     r"possibly|perhaps|speculat\w*|considering|expected to|(?<!no )plans? to|is said to|"
     r"(predicted|expected|anticipated|hoped) (that|to)|"
@@ -181,5 +212,5 @@ RESTATEMENT = re.compile(
 # A restriction that carries on rather than starts: "surveillance remains intense".
 PERSISTENCE = re.compile(
     r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"
-    r"kept|keeps?|as usual)\b"
+    r"kept|keeps?|as usual|stay(s|ed|ing)?)\b"
 )

@@ -12,7 +12,7 @@ import math
 
 from classify.actors import mentions_dprk
 from classify.baseline import Baseline, Dimension, Trend, WatchTopic
-from classify.cues import CompiledDimension, CueMatcher
+from classify.cues import NO_DIMENSION, CompiledDimension, CueMatcher
 from classify.text import normalise, split_clauses, split_sentences
 from classify.types import (
     Assessment,
@@ -23,7 +23,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-8"
+CLASSIFIER_VERSION = "rules-9"
 
 RELEVANCE_MIN = 1.0  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
@@ -131,6 +131,8 @@ class RuleClassifier:
         for dim_id, by_direction in scores.items():
             for direction, score in by_direction.items():
                 totals[direction] = totals.get(direction, 0.0) + score
+            if dim_id == NO_DIMENSION:
+                continue
             direction = max(_DIRECTION_ORDER, key=lambda d: by_direction.get(d, 0.0))
             score = by_direction[direction]
             if score < SIGNAL_MIN:

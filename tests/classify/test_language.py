@@ -42,7 +42,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.19" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.20" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -828,3 +828,112 @@ def test_the_line_restated_confirms_rather_than_moves(
 ) -> None:
     a = _assess(classifier, text)
     assert a.relevant and a.direction is Direction.REAFFIRMATION
+
+
+# rules-9: cases met in tests/data/blind6.jsonl
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        pytest.param(
+            "Talk of restored enterprise trade rights 'groundless', say Sinuiju sources",
+            "Rumours that large factories in North Korea would again be allowed to sign their "
+            "own import contracts with Chinese firms have proved unfounded, sources said.",
+            id="a-loosening-denied-at-the-end-of-a-long-clause",
+        ),
+        pytest.param(
+            "",
+            "Chinese factory managers are dismissing reports that Pyongyang had ordered all "
+            "its workers in China home after the holiday.",
+            id="a-tightening-dismissed",
+        ),
+    ],
+)
+def test_a_denied_report_confirms_the_line(
+    classifier: RuleClassifier, title: str, text: str
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+    assert any(c.startswith("denied ") for s in a.signals for ev in s.evidence for c in ev.cues)
+
+
+def test_a_generic_verb_beside_another_dimensions_cue_opens_no_signal(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea has allowed a trade delegation of ten members to travel to Vladivostok to "
+        "negotiate contracts with Russian firms, a source said.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    # "allowed" is the delegation's news; the contracts it mentions put the clause on trade
+    # authority too, but no trade-authority departure follows from that.
+    assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
+    assert "trade_authority" not in a.dimensions
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"),
+    [
+        pytest.param(
+            "A group of 32 Chinese tourists crossed into Rason on Saturday, the first package "
+            "tour to the area in six years.",
+            Direction.LOOSENING,
+            id="the-first-in-six-years",
+        ),
+        pytest.param(
+            "A new lecture document for North Korean trade officials says deals with capitalist "
+            "countries should serve practical benefit, dropping earlier wording that required "
+            "each deal to serve political interests.",
+            Direction.LOOSENING,
+            id="a-requirement-dropped",
+        ),
+        pytest.param(
+            "Customs officers at Sinuiju have introduced tighter checks on Chinese trucks. "
+            "The tighter customs inspections have slowed clearance, forwarders said.",
+            Direction.TIGHTENING,
+            id="tighter",
+        ),
+        pytest.param(
+            "The Ministry of State Security has withdrawn the security officers it had "
+            "stationed inside trading companies in Sinuiju, a source said.",
+            Direction.LOOSENING,
+            id="what-it-had-done-is-background",
+        ),
+        pytest.param(
+            "Officials told an investment forum that the Rason zone remains 'open to all "
+            "friendly investors' under its existing terms, with no new incentives.",
+            Direction.REAFFIRMATION,
+            id="remains-open",
+        ),
+    ],
+)
+def test_wordings_from_the_sixth_blind_set(
+    classifier: RuleClassifier, text: str, direction: Direction
+) -> None:
+    a = _assess(classifier, text)
+    assert a.relevant and a.direction is direction
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "A North Korean trade delegation held closed-door meetings with investors at a "
+            "Dandong hotel, offering tax holidays in the Hwanggumphyong zone.",
+            id="closed-door",
+        ),
+        pytest.param(
+            "The instruction names Japan and South Korea as hostile states with which no form "
+            "of economic exchange can be permitted, and North Korean trading companies must "
+            "stop importing their goods.",
+            id="no-form-of-exchange-can-be-permitted",
+        ),
+    ],
+)
+def test_words_that_only_look_like_the_opposite_move(classifier: RuleClassifier, text: str) -> None:
+    a = _assess(classifier, text)
+    opposite = Direction.TIGHTENING if "tax holidays" in text else Direction.LOOSENING
+    assert a.relevant and a.direction is not opposite
+    assert all(s.direction is not opposite for s in a.signals)
