@@ -5,15 +5,21 @@ weighted:
 
 - a negated loosening cue ("still cannot trade independently") says the restriction holds:
   it becomes a weak reaffirmation; a negated tightening cue ("did not crack down") is dropped;
+- a move of either direction reported as unfounded, dismissed or denied ("rumours that the
+  border would reopen proved unfounded", "dismissing reports that workers were ordered
+  home") did not happen, so the line holds: reaffirmation;
 - a tightening cue with a persistence marker ("remains tightly controlled") restates the
   current stance, and so does a loosening one that carries on ("continues to welcome
-  investors") or is reported as unfounded: reaffirmation; so is any directional cue in a
-  clause that restates the line ("reiterated", "reissued the order");
+  investors"): reaffirmation; so is any directional cue in a clause that restates the line
+  ("reiterated", "reissued the order");
 - a clause about how things stood before ("until now", "previously", "in 2023 ...") is
   background and weighs little;
 - a concessive clause ("although ...") and a hedged claim ("reportedly", "may") weigh less;
 - in a clause where a foreign authority acts and no North Korean actor does, directional cues
-  are dropped: another state's measures are not DPRK policy.
+  are dropped: another state's measures are not DPRK policy;
+- a generic verb counts for every dimension with a topic in its clause, except where a
+  specific cue already gives its direction: for that cue's dimension it adds nothing, and
+  for the others it weighs for the item (``NO_DIMENSION``) without opening a signal.
 """
 
 from __future__ import annotations
@@ -547,8 +553,8 @@ def _clause_hits(
             if final in specific:
                 if final in mine[dim_id]:
                     continue  # a specific cue already speaks for this direction here
-                # ...for another dimension: "the first large team in years" is the
-                # delegation's news, not also news about the contracts the clause mentions.
+                # ...for another dimension: in "allowed a trade delegation to negotiate
+                # contracts", "allowed" is the delegation's news, not the contracts'.
                 # The verb still weighs for the item's direction, under no dimension.
                 raw.append((NO_DIMENSION, final, GENERIC_WEIGHT * weight, cue))
                 continue
