@@ -19,7 +19,9 @@ weighted:
   are dropped: another state's measures are not DPRK policy;
 - a generic verb counts for every dimension with a topic in its clause, except where a
   specific cue already gives its direction: for that cue's dimension it adds nothing, and
-  for the others it weighs for the item (``NO_DIMENSION``) without opening a signal.
+  for the others it weighs for the item (``NO_DIMENSION``) without opening a signal;
+- a clause that names no dimension but says the line holds ("nothing has changed, a trader
+  said") is a reaffirmation ``CARRIED`` to the dimension the text around it is about.
 """
 
 from __future__ import annotations
@@ -63,6 +65,7 @@ SUBORDINATE_FACTOR = 0.5
 HEDGE_FACTOR = 0.6
 BACKGROUND_FACTOR = 0.3  # "until now, firms were vetted": how things stood, not the news
 NO_DIMENSION = ""
+CARRIED = "^"  # a restatement whose dimension is the one the text around it is about
 _NEGATION_WINDOW = 40  # characters searched around a cue ("not", "since" before; "eases" after)
 
 # One hit: (dimension, direction, weight, cue). Plain tuples: an item yields dozens.
@@ -221,7 +224,8 @@ class CueMatcher:
     narrowed in ``_cue_matches`` and tried with ``re.Pattern.match``.
     """
 
-    def __init__(self, dims: tuple[CompiledDimension, ...]) -> None:
+    def __init__(self, dims: tuple[CompiledDimension, ...], *, carry: bool = True) -> None:
+        self.carry = carry  # whether a restatement naming no dimension is reported (CARRIED)
         cues = [
             _Cue(dim.id, direction, gated)
             for dim in dims
@@ -297,6 +301,8 @@ class CueMatcher:
         for i, ((clause, subordinate), per_dim) in enumerate(zip(clauses, found, strict=True)):
             if per_dim:
                 hits.append(_clause_hits(_Clause(clause, i, lexicon), subordinate, per_dim))
+            elif self.carry and lexicon.may_match(_REAFFIRMATION, i):
+                hits.append(_carried_hits(_Clause(clause, i, lexicon), subordinate))
             else:
                 hits.append([])
         return hits
@@ -377,6 +383,11 @@ class _Lexicon:
         self._gated = gated
         self._starts = starts
         self._by_clause: dict[int, dict[int, list[int]] | None] = {}
+
+    def may_match(self, which: int, clause: int) -> bool:
+        """False only when pattern ``which`` cannot match in clause number ``clause``."""
+        places = self.places(which)
+        return places is None or clause in places
 
     def places(self, which: int) -> dict[int, list[int]] | None:
         """Per clause (by index), the ascending positions in it where a match of pattern
@@ -467,8 +478,8 @@ def _resolve(
     if direction is Direction.TIGHTENING:
         if SINCE_BEFORE.search(before) is not None:
             return None  # "since the border was closed in 2020": when, not what happened
-        after = clause.text[end : end + _NEGATION_WINDOW].lstrip()
-        if CESSATION_BEFORE.search(before) is not None or CESSATION_AFTER.match(after):
+        after = clause.text[end : end + 2 * _NEGATION_WINDOW].lstrip()
+        if CESSATION_BEFORE.search(before) is not None or _ends_after(after):
             # "stopped confiscating flour", "lifted the ban on", "as the crackdown eases":
             # the restriction ends.
             return Direction.LOOSENING, 1.0, f"ended {cue}"
@@ -497,6 +508,24 @@ def _resolve(
     return direction, 1.0, cue
 
 
+_WORD = re.compile(r"[\w'-]+\s+")
+_ENDED_WITHIN = 6  # words that may stand between a restriction and "lifted"
+
+
+def _ends_after(after: str) -> bool:
+    """Whether the restriction named just before ``after`` ends in it: "eases", "was lifted",
+    or a few words on ("the ban on importing 'domestically made' goods lifted")."""
+    at = 0
+    for _ in range(_ENDED_WITHIN + 1):
+        if CESSATION_AFTER.match(after, at):
+            return True
+        word = _WORD.match(after, at)
+        if word is None:
+            return False
+        at = word.end()
+    return False
+
+
 # Every form DENIAL_AFTER matches has one of these: most clauses have none, and testing for a
 # word is cheaper than running the pattern over the rest of the clause.
 _DENIAL_WORDS = (
@@ -520,6 +549,23 @@ def _denied_after(text: str, end: int) -> bool:
     if not any(word in rest for word in _DENIAL_WORDS):
         return False
     return DENIAL_AFTER.search(rest) is not None
+
+
+def _carried_hits(clause: _Clause, subordinate: bool) -> list[Hit]:
+    """A clause that names no dimension but says the line holds ("nothing has changed", "the
+    existing arrangement will continue"): a reaffirmation of whatever the text around it is
+    about, under CARRIED for ``RuleClassifier`` to place."""
+    if not clause.directional_ok:
+        return []
+    resolved = clause.generic(Direction.REAFFIRMATION, _REAFFIRMATION)
+    if resolved is None:
+        return []
+    factor = SUBORDINATE_FACTOR if subordinate else 1.0
+    if clause.fact(_HEDGE):
+        factor *= HEDGE_FACTOR
+    if clause.fact(_BACKGROUND):
+        factor *= BACKGROUND_FACTOR
+    return [(CARRIED, Direction.REAFFIRMATION, GENERIC_WEIGHT * factor, resolved[2])]
 
 
 def _clause_hits(

@@ -76,7 +76,7 @@ GENERIC_LOOSENING = re.compile(
     # A move named by its rarity: "the first tour group in six years", "for the first time
     # since the closure".
     r"first ([\w'-]+ ){0,4}(in|since) (more than |over |nearly |almost |about )?"
-    r"([\w'-]+ )?(years?|months|decades?)|first time since|"
+    r"([\w'-]+ )?(years?|months|decades?)|first ([\w'-]+ ){0,5}since (19|20)\d\d|first time since|"
     r"free to)\b"
 )
 GENERIC_TIGHTENING = re.compile(
@@ -92,7 +92,7 @@ GENERIC_TIGHTENING = re.compile(
     r"vet(s|ted|ting)|froz(e|en)|freez\w*|reject\w*|"
     r"monopol\w*|recentrali[sz]\w*|requir(e|ed|es|ing|ements?)|enforc(e|ed|es|ing|ement)|"
     r"deport\w*|tougher|toughen\w*|stringent|mandatory|strict|"
-    r"cancel\w*|intercept\w*|turned (back|away)|sever(s|ed|ing)?|"
+    r"cancel\w*|intercept\w*|turned (back|away)|sever(s|ed|ing)?|forbid\w*|forbade|"
     r"(stop|cease|halt)\w* (importing|exporting|buying|selling|dealing|trading|doing business))\b"
 )
 GENERIC_REAFFIRMATION = re.compile(
@@ -103,7 +103,11 @@ GENERIC_REAFFIRMATION = re.compile(
     r"repeat\w* ([\w'-]+ ){0,2}(long-?standing|familiar|standard|usual)|"
     r"long-?standing (position|policy|line|stance|wording)|"
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
-    r"no (new|fresh) (agreements?|deals?|measures?|steps?|announcements?|partners|targets|"
+    r"untouched|as normal|operating normally|"
+    r"(stays?|stayed|remains?|remained) (as it (is|was)|the same)|"
+    r"dismiss\w* (the|these|those|such) (story|stories|rumou?rs?|reports?|talk|claims?)|"
+    r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
+    r"targets|countries|participants|exhibitors|investors|"
     r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
     r"instructions)|unfounded|untrue|groundless|baseless|unshak(e)?able|immutable|"
     r"never materiali[sz]ed|came to nothing|"
@@ -113,7 +117,7 @@ GENERIC_REAFFIRMATION = re.compile(
     r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
     r"(grip|control|lid|rein)|"
-    r"no (sign|signs|indication) of (a |any )?(change|shift|let-up|policy shift))\b"
+    r"no (sign|signs|indication|evidence) of (a |any )?(change|shift|let-up|policy shift))\b"
 )
 
 # "not", "cannot", "no longer", "unable to" within a few words before a cue.
@@ -148,6 +152,8 @@ CESSATION_BEFORE = re.compile(
     r"(that |which )?$"
 )
 # The same, said after the restriction: "as the crackdown eases", "the ban was lifted".
+# (A few words may stand between: "the ban on importing 'domestically made' goods lifted";
+# ``classify.cues`` tries the pattern at each of them.)
 CESSATION_AFTER = re.compile(
     r"((is|was|were|has been|had been|have been|being|now|finally|quietly)\s+){0,2}"
     r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
@@ -157,7 +163,7 @@ CESSATION_AFTER = re.compile(
 NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
-    r"\b((prov(ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
+    r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
     r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|never materiali[sz]ed|"
     r"came to nothing|groundless|baseless)\b"
 )
@@ -199,14 +205,15 @@ HEDGE = re.compile(
     r"allegedly|apparently|"
     r"possibly|perhaps|speculat\w*|considering|expected to|(?<!no )plans? to|is said to|"
     r"(predicted|expected|anticipated|hoped) (that|to)|"
-    r"unclear|not confirmed)\b"
+    r"unclear|not confirmed|whether(?! or not))\b"
 )
 # A clause that says a policy is restated ("KCNA reaffirmed the import-substitution drive"):
 # a tightening cue in it describes the stance, not a new move.
 RESTATEMENT = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*|"
     r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same|rules?|"
-    r"instructions?|orders?|language|wording)|reissu\w*|renew(ed|s)? every year|"
+    r"instructions?|orders?|language|wording)|repeat(ed|s|ing) that|reissu\w*|"
+    r"renew(ed|s)? every year|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
 # A restriction that carries on rather than starts: "surveillance remains intense".

@@ -4,6 +4,8 @@ baseline's trend.
 An item is relevant when it is about North Korea and its directional cues on trade-policy
 dimensions add up to at least ``RELEVANCE_MIN``. Each dimension's direction is its strongest
 direction; the item's direction is the direction with the largest total across dimensions.
+A restatement that names no dimension takes the dimension of the nearest hit
+(``_place_carried``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import math
 
 from classify.actors import mentions_dprk
 from classify.baseline import Baseline, Dimension, Trend, WatchTopic
-from classify.cues import NO_DIMENSION, CompiledDimension, CueMatcher
+from classify.cues import CARRIED, NO_DIMENSION, CompiledDimension, CueMatcher
 from classify.text import normalise, split_clauses, split_sentences
 from classify.types import (
     Assessment,
@@ -23,7 +25,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-9"
+CLASSIFIER_VERSION = "rules-10"
 
 RELEVANCE_MIN = 1.0  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
@@ -67,6 +69,28 @@ def _reported_stance(dim: Dimension | None, direction: Direction) -> str | None:
     return dim.stance
 
 
+def _place_carried(
+    found: list[tuple[str, str, Direction, float, str]],
+) -> list[tuple[str, str, Direction, float, str]]:
+    """Give each CARRIED restatement the dimension of the nearest hit before it ("Customs
+    still checks every truck. Nothing has changed, a trader said."), or after it when none
+    comes before; drop it when the item has no other hit."""
+    if not any(dimension == CARRIED for _, dimension, _, _, _ in found):
+        return found
+    placed: list[tuple[str, str, Direction, float, str]] = []
+    dimensions = [d for _, d, _, _, _ in found]
+    for i, (sentence, dimension, direction, weight, cue) in enumerate(found):
+        if dimension != CARRIED:
+            placed.append((sentence, dimension, direction, weight, cue))
+            continue
+        before = [d for d in reversed(dimensions[:i]) if d not in (CARRIED, NO_DIMENSION)]
+        after = [d for d in dimensions[i + 1 :] if d not in (CARRIED, NO_DIMENSION)]
+        nearest = before[0] if before else after[0] if after else None
+        if nearest is not None:
+            placed.append((sentence, nearest, direction, weight, cue))
+    return placed
+
+
 class RuleClassifier:
     """Classify items against one baseline. Patterns are compiled once, here."""
 
@@ -94,7 +118,7 @@ class RuleClassifier:
         for (sentence, factor), hits in zip(owners, self._matcher.scan(clauses), strict=True):
             for dimension, direction, weight, cue in hits:
                 found.append((sentence, dimension, direction, weight * factor, cue))
-        return found
+        return _place_carried(found)
 
     def _unrelated(self, confidence: float) -> Assessment:
         return Assessment(

@@ -42,7 +42,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.20" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.21" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -937,3 +937,58 @@ def test_words_that_only_look_like_the_opposite_move(classifier: RuleClassifier,
     opposite = Direction.TIGHTENING if "tax holidays" in text else Direction.LOOSENING
     assert a.relevant and a.direction is not opposite
     assert all(s.direction is not opposite for s in a.signals)
+
+
+def test_a_restatement_naming_no_dimension_confirms_the_one_around_it(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "Tour operators say they have had no word of the Wonsan-Kalma resort opening beyond "
+        "Russian groups. Nothing has changed, an agency manager said, and the existing "
+        "arrangement will continue this season.",
+    )
+    assert a.relevant and a.direction is Direction.REAFFIRMATION
+    tourism = _signal(a, "tourism")
+    cues = {c for ev in tourism.evidence for c in ev.cues}
+    assert "nothing has changed" in cues  # placed on the dimension the sentence before names
+    # With no dimension anywhere in the item, a restatement has nothing to confirm.
+    alone = _assess(
+        classifier,
+        "Nothing has changed in Pyongyang, a resident said after the national holiday. The "
+        "existing arrangement will continue.",
+    )
+    assert not alone.relevant
+
+
+# rules-10: cases met in tests/data/blind8.jsonl
+
+
+@pytest.mark.parametrize(
+    ("text", "direction"),
+    [
+        pytest.param(
+            "Ban on importing 'domestically made' consumer goods lifted in North Korea, "
+            "traders say.",
+            Direction.LOOSENING,
+            id="a-ban-lifted-a-few-words-later",
+        ),
+        pytest.param(
+            "North Korean trading companies have been forbidden to sign contracts with "
+            "capitalist firms, a source said.",
+            Direction.TIGHTENING,
+            id="forbidden",
+        ),
+        pytest.param(
+            "The North Korean vice-minister repeated that the DPRK would diversify its trade "
+            "with friendly countries, and the fair drew no new participating countries.",
+            Direction.REAFFIRMATION,
+            id="repeated-that",
+        ),
+    ],
+)
+def test_wordings_from_the_eighth_blind_set(
+    classifier: RuleClassifier, text: str, direction: Direction
+) -> None:
+    a = _assess(classifier, text)
+    assert a.relevant and a.direction is direction
