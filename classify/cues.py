@@ -560,12 +560,18 @@ def _carried_hits(clause: _Clause, subordinate: bool) -> list[Hit]:
     resolved = clause.generic(Direction.REAFFIRMATION, _REAFFIRMATION)
     if resolved is None:
         return []
+    factor = _clause_factor(clause, subordinate)
+    return [(CARRIED, Direction.REAFFIRMATION, GENERIC_WEIGHT * factor, resolved[2])]
+
+
+def _clause_factor(clause: _Clause, subordinate: bool) -> float:
+    """What a clause's hits weigh: less in a subordinate, hedged or background clause."""
     factor = SUBORDINATE_FACTOR if subordinate else 1.0
     if clause.fact(_HEDGE):
         factor *= HEDGE_FACTOR
     if clause.fact(_BACKGROUND):
         factor *= BACKGROUND_FACTOR
-    return [(CARRIED, Direction.REAFFIRMATION, GENERIC_WEIGHT * factor, resolved[2])]
+    return factor
 
 
 def _clause_hits(
@@ -607,9 +613,5 @@ def _clause_hits(
             raw.append((dim_id, final, GENERIC_WEIGHT * weight, cue))
     if not raw:
         return []
-    factor = SUBORDINATE_FACTOR if subordinate else 1.0
-    if clause.fact(_HEDGE):
-        factor *= HEDGE_FACTOR
-    if clause.fact(_BACKGROUND):
-        factor *= BACKGROUND_FACTOR
+    factor = _clause_factor(clause, subordinate)
     return [(d, direction, w * factor, cue) for d, direction, w, cue in raw]

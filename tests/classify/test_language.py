@@ -907,9 +907,28 @@ def test_a_generic_verb_beside_another_dimensions_cue_opens_no_signal(
             Direction.REAFFIRMATION,
             id="remains-open",
         ),
+        # rules-10: from tests/data/blind8.jsonl
+        pytest.param(
+            "Ban on importing 'domestically made' consumer goods lifted in North Korea, "
+            "traders say.",
+            Direction.LOOSENING,
+            id="a-ban-lifted-a-few-words-later",
+        ),
+        pytest.param(
+            "North Korean trading companies have been forbidden to sign contracts with "
+            "capitalist firms, a source said.",
+            Direction.TIGHTENING,
+            id="forbidden",
+        ),
+        pytest.param(
+            "The North Korean vice-minister repeated that the DPRK would diversify its trade "
+            "with friendly countries, and the fair drew no new participating countries.",
+            Direction.REAFFIRMATION,
+            id="repeated-that",
+        ),
     ],
 )
-def test_wordings_from_the_sixth_blind_set(
+def test_wordings_from_the_blind_sets(
     classifier: RuleClassifier, text: str, direction: Direction
 ) -> None:
     a = _assess(classifier, text)
@@ -959,36 +978,3 @@ def test_a_restatement_naming_no_dimension_confirms_the_one_around_it(
         "existing arrangement will continue.",
     )
     assert not alone.relevant
-
-
-# rules-10: cases met in tests/data/blind8.jsonl
-
-
-@pytest.mark.parametrize(
-    ("text", "direction"),
-    [
-        pytest.param(
-            "Ban on importing 'domestically made' consumer goods lifted in North Korea, "
-            "traders say.",
-            Direction.LOOSENING,
-            id="a-ban-lifted-a-few-words-later",
-        ),
-        pytest.param(
-            "North Korean trading companies have been forbidden to sign contracts with "
-            "capitalist firms, a source said.",
-            Direction.TIGHTENING,
-            id="forbidden",
-        ),
-        pytest.param(
-            "The North Korean vice-minister repeated that the DPRK would diversify its trade "
-            "with friendly countries, and the fair drew no new participating countries.",
-            Direction.REAFFIRMATION,
-            id="repeated-that",
-        ),
-    ],
-)
-def test_wordings_from_the_eighth_blind_set(
-    classifier: RuleClassifier, text: str, direction: Direction
-) -> None:
-    a = _assess(classifier, text)
-    assert a.relevant and a.direction is direction
