@@ -38,6 +38,7 @@ FOREIGN_ACTOR = re.compile(
     r"border guards|border police|security|treasury|commerce|regulators?|coast guard|state council|"
     r"military|administration|president|foreign ministry|industry ministry|trade ministry)|"
     r"beijing|seoul|washington|moscow|tokyo|the (un|u\.n\.) security council|"
+    r"(the )?joint chiefs of staff|the jcs|"
     r"the (un|u\.n\.|united nations)|general administration of customs|"
     r"ministry of (commerce|trade, industry and energy)|(south korea's )?unification ministry|"
     r"ministry of unification)\b(?! (data|figures|statistics))"
@@ -77,7 +78,7 @@ GENERIC_LOOSENING = re.compile(
     # since the closure".
     r"first ([\w'-]+ ){0,4}(in|since) (more than |over |nearly |almost |about )?"
     r"([\w'-]+ )?(years?|months|decades?)|first ([\w'-]+ ){0,5}since (19|20)\d\d|first time since|"
-    r"free to)\b"
+    r"free to|cleared to)\b"
 )
 GENERIC_TIGHTENING = re.compile(
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
@@ -105,7 +106,8 @@ GENERIC_REAFFIRMATION = re.compile(
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
     r"untouched|as normal|operating normally|"
     r"(stays?|stayed|remains?|remained) (as it (is|was)|the same)|"
-    r"dismiss\w* (the|these|those|such) (story|stories|rumou?rs?|reports?|talk|claims?)|"
+    r"dismiss\w* ((the|these|those|such) )?(story|stories|rumou?rs?|reports?|talk|claims?|"
+    r"suggestions?)|similar (level|rate|pace)|similar to last year|"
     r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
     r"targets|countries|participants|exhibitors|investors|"
     r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
@@ -134,7 +136,8 @@ NEGATION_BEFORE = re.compile(
     r"(\s+\S+){0,6}"
     # "no form of economic exchange can be permitted"
     r"|\bno (\S+\s+){1,4}(can|could|will|would|may|shall)( be)?"
-    r"|\b(dismiss\w*|den(y|ies|ied|ying)) ([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|claims?) "
+    r"|\b(dismiss\w*|den(y|ies|ied|ying)|not confirm(ed)?) ([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|"
+    r"claims?) "
     r"(that|of)\b(\s+\S+){0,6})"
     r"\s*$"
 )
@@ -160,7 +163,7 @@ CESSATION_AFTER = re.compile(
     r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing))\b"
 )
 # A negation that states the policy outright ("no plans to reopen"), not a doubt about it.
-NO_PLANS = re.compile(r"\bno (plans?|intention)\b")
+NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
     r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
@@ -179,6 +182,8 @@ PERSISTENCE_BEFORE = re.compile(
 # A restriction named as the time since which something holds ("the first tour since the
 # border was closed in 2020", "since the pandemic border closure"), or as what had been
 # ("money changers who had been driven underground by a crackdown"): background, not news.
+# (Not applied to openings: "since the border reopened" as background was tried in rules-11
+# and cost more on unseen sets than it gained.)
 SINCE_BEFORE = re.compile(
     r"\bsince (the |its |their |a )?([\w'-]+ ){0,4}((was|were|had been|has been|have been) )?$"
     r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
@@ -193,7 +198,8 @@ BACKGROUND = re.compile(
     r"previously|formerly|in the past|"
     r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
     # "stricter than during the pandemic" compares: the news is the comparison.
-    r"(?<!than )(during|before) the ([\w'-]+ ){0,2}(pandemic|covid|closure|lockdown|change))\b"
+    r"(?<!than )(during|before) the ([\w'-]+ ){0,2}(pandemic|covid|closure|lockdown|change)|"
+    r"since the (19|20)\d0s)\b"
 )
 # Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
 # is the month ("in May", "on May 12", "May 2025").
@@ -218,6 +224,7 @@ RESTATEMENT = re.compile(
 )
 # A restriction that carries on rather than starts: "surveillance remains intense".
 PERSISTENCE = re.compile(
-    r"\b(still|remain\w*|continu\w*|persist\w*|unchanged|as before|maintain\w*|"
+    r"\b(still|(?<!that )(?<!which )(?<!who )remain\w*|continu\w*|persist\w*|unchanged|as before|"
+    r"maintain\w*|"
     r"kept|keeps?|as usual|stay(s|ed|ing)?)\b"
 )

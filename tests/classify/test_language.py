@@ -42,7 +42,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.21" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.22" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -926,6 +926,25 @@ def test_a_generic_verb_beside_another_dimensions_cue_opens_no_signal(
             Direction.REAFFIRMATION,
             id="repeated-that",
         ),
+        # rules-11: from tests/data/blind10.jsonl
+        pytest.param(
+            "North Korean trading companies have been instructed to do business only with a "
+            "list of approved Chinese firms, a source in Sinuiju said.",
+            Direction.TIGHTENING,
+            id="only-with-a-list",
+        ),
+        pytest.param(
+            "North Korean trading companies can now hold foreign-currency accounts at the "
+            "Foreign Trade Bank and settle contracts in yuan directly with partners.",
+            Direction.LOOSENING,
+            id="foreign-currency-accounts",
+        ),
+        pytest.param(
+            "A North Korean spokesperson said Pyongyang will never accept trade with political "
+            "strings attached.",
+            Direction.REAFFIRMATION,
+            id="strings-attached",
+        ),
     ],
 )
 def test_wordings_from_the_blind_sets(
@@ -978,3 +997,41 @@ def test_a_restatement_naming_no_dimension_confirms_the_one_around_it(
         "existing arrangement will continue.",
     )
     assert not alone.relevant
+
+
+# rules-11: cases met in tests/data/blind10.jsonl
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(
+            "North Korea fired missiles into the East Sea. The missiles flew about 350 "
+            "kilometres, the JCS said, adding that the military had strengthened surveillance.",
+            id="the-south-korean-military-acts",
+        ),
+        pytest.param(
+            "The number of North Korean defectors such as diplomats and trade officials rose "
+            "slightly, the ministry said.",
+            id="trade-officials-rose-is-not-trade",
+        ),
+        pytest.param(
+            "North Korean trade union officials pledged to intensify ideological education "
+            "among workers at the congress.",
+            id="ideological-education-of-workers-at-home",
+        ),
+        pytest.param(
+            "Youth League officials in North Korea have been checking students' phones for "
+            "South Korean words, a source said.",
+            id="students-phones",
+        ),
+        pytest.param(
+            "North Korean shells landed in a former buffer zone north of the maritime border line.",
+            id="a-military-buffer-zone",
+        ),
+    ],
+)
+def test_domestic_and_military_news_is_not_trade_policy(
+    classifier: RuleClassifier, text: str
+) -> None:
+    assert not _assess(classifier, text).relevant
