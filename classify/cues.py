@@ -443,8 +443,7 @@ class _Clause:
 
     def may_match(self, which: int) -> bool:
         """False only when ``_LEXICON[which]`` cannot match in the clause."""
-        places = self.lexicon.places(which)
-        return places is None or self.index in places
+        return self.lexicon.may_match(which, self.index)
 
     @property
     def directional_ok(self) -> bool:
