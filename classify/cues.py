@@ -39,6 +39,7 @@ from classify.lexicon import (
     CESSATION_BEFORE,
     DENIAL,
     DENIAL_AFTER,
+    DENIAL_AFTER_WORDS,
     FOREIGN_ACTOR,
     GENERIC_LOOSENING,
     GENERIC_REAFFIRMATION,
@@ -224,8 +225,7 @@ class CueMatcher:
     narrowed in ``_cue_matches`` and tried with ``re.Pattern.match``.
     """
 
-    def __init__(self, dims: tuple[CompiledDimension, ...], *, carry: bool = True) -> None:
-        self.carry = carry  # whether a restatement naming no dimension is reported (CARRIED)
+    def __init__(self, dims: tuple[CompiledDimension, ...]) -> None:
         cues = [
             _Cue(dim.id, direction, gated)
             for dim in dims
@@ -301,7 +301,7 @@ class CueMatcher:
         for i, ((clause, subordinate), per_dim) in enumerate(zip(clauses, found, strict=True)):
             if per_dim:
                 hits.append(_clause_hits(_Clause(clause, i, lexicon), subordinate, per_dim))
-            elif self.carry and lexicon.may_match(_REAFFIRMATION, i):
+            elif lexicon.may_match(_REAFFIRMATION, i):
                 hits.append(_carried_hits(_Clause(clause, i, lexicon), subordinate))
             else:
                 hits.append([])
@@ -525,27 +525,12 @@ def _ends_after(after: str) -> bool:
     return False
 
 
-# Every form DENIAL_AFTER matches has one of these: most clauses have none, and testing for a
-# word is cheaper than running the pattern over the rest of the clause.
-_DENIAL_WORDS = (
-    "unfound",
-    "untrue",
-    "false",
-    "baseless",
-    "groundless",
-    "denied",
-    "dismissed",
-    "rejected",
-    "ruled out",
-    "materiali",
-    "came to nothing",
-)
-
-
 def _denied_after(text: str, end: int) -> bool:
     """Whether the clause says, after ``end``, that what it reports was denied or untrue."""
     rest = text[end:]
-    if not any(word in rest for word in _DENIAL_WORDS):
+    # Most clauses have none of DENIAL_AFTER's words, and testing for a word is cheaper than
+    # running the pattern over the rest of the clause.
+    if not any(word in rest for word in DENIAL_AFTER_WORDS):
         return False
     return DENIAL_AFTER.search(rest) is not None
 
@@ -581,8 +566,7 @@ def _clause_hits(
     if not clause.directional_ok:
         return []
     raw: list[Hit] = []
-    specific: set[Direction] = set()  # directions a dimension-specific cue gave, any dimension
-    mine: dict[str, set[Direction]] = {}  # the same, per dimension
+    mine: dict[str, set[Direction]] = {}  # directions a dimension's specific cues gave
     for dim_id, (_, directional) in per_dim.items():
         mine[dim_id] = set()
         for direction, text, start in directional:
@@ -591,8 +575,8 @@ def _clause_hits(
                 continue
             final, weight, cue = resolved
             raw.append((dim_id, final, SPECIFIC_WEIGHT * weight, cue))
-            specific.add(final)
             mine[dim_id].add(final)
+    specific = set().union(*mine.values())  # ...for any dimension
     for dim_id, (topic, _) in per_dim.items():
         if not topic[0]:
             continue

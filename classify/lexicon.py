@@ -170,6 +170,20 @@ DENIAL_AFTER = re.compile(
     r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|never materiali[sz]ed|"
     r"came to nothing|groundless|baseless)\b"
 )
+# One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.
+DENIAL_AFTER_WORDS = (
+    "unfound",
+    "untrue",
+    "false",
+    "baseless",
+    "groundless",
+    "denied",
+    "dismissed",
+    "rejected",
+    "ruled out",
+    "materiali",
+    "came to nothing",
+)
 # A negation that denies a report ("dismissing reports that workers were ordered home"): the
 # line holds, so a denied tightening confirms rather than vanishing.
 DENIAL = re.compile(r"\b(den(y|ies|ied|ying)|dismiss\w*|rul(e|ed|es|ing) out)\b")
