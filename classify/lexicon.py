@@ -62,7 +62,9 @@ PREPOSITION_BEFORE = re.compile(
 # Verbs and phrases that point one way whatever the dimension; they count for a dimension
 # only when one of its topic cues is in the same clause.
 GENERIC_LOOSENING = re.compile(
-    r"\b(eas(e|ed|es|ing)|relax\w*|loosen\w*|lift(ed|ing|s)?|allow\w*|permit\w*|"
+    # "easing shortages" relieves them; it eases no rule
+    r"\b(eas(e|ed|es|ing)(?! (the )?(shortages?|pressure|tensions?|fears?|burdens?)\b)|"
+    r"relax\w*|loosen\w*|lift(ed|ing|s)?|allow\w*|permit\w*|"
     r"authori[sz]\w*|grant\w*|expan(d\w*|sion)|resum\w*|re-?open\w*|restart\w*|reviv\w*|"
     r"encourag\w*|boost\w*|widen\w*|open(ed|ing)? up|toleran\w*|tolerat\w*|"
     r"flexib\w*|more freely|openly|lets|letting|waiv\w*|exempt\w*|attract\w*|incentiv\w*|"
@@ -88,7 +90,10 @@ GENERIC_TIGHTENING = re.compile(
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
     r"sentenc\w*|labou?r camp|surveil\w*|bar(red|s|ring)?|raid(s|ed|ing)?|"
     r"shut(s|ting|downs?)?|"
-    r"clos(e|ed|es|ing|ure)(?![- ]door)|fin(ed|es|ing)|tighter|revok\w*|strip(s|ped|ping)?|"
+    # "close to zero", "close to market levels", "close to the border": near, not closing
+    r"clos(ed|es|ing|ure|e(?! to ([\d$]|zero|nil|half|record|market|the (market|official|"
+    r"border|record|peak|level))))(?![- ]door)|"
+    r"fin(ed|es|ing)|tighter|revok\w*|strip(s|ped|ping)?|"
     r"fenc(e|es|ed|ing)|"
     r"vet(s|ted|ting)|froz(e|en)|freez\w*|reject\w*|"
     r"monopol\w*|recentrali[sz]\w*|requir(e|ed|es|ing|ements?)|enforc(e|ed|es|ing|ement)|"
@@ -118,7 +123,7 @@ GENERIC_REAFFIRMATION = re.compile(
     r"(still|remains?|remained) in (force|place|effect)|word for word|"
     r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
-    r"(grip|control|lid|rein)|"
+    r"(grip|control|lid|rein|cap)|at (last year.s|the previous year.s) levels?|"
     r"no (sign|signs|indication|evidence) of (a |any )?(change|shift|let-up|policy shift))\b"
 )
 
@@ -127,7 +132,8 @@ GENERIC_REAFFIRMATION = re.compile(
 # stand further back than three words (still within the window searched).
 NEGATION_BEFORE = re.compile(
     r"(\b(not|no|never|cannot|can't|couldn't|won't|didn't|don't|doesn't|isn't|wasn't|"
-    r"aren't|weren't|unable to|without|nor|neither|no longer|yet to|failed to|rather than|"
+    r"aren't|weren't|unable to|without|nor|neither|none|nobody|no longer|yet to|failed to|"
+    r"rather than|"
     r"struggl(ed|es|ing) to|"
     r"instead of|"
     r"denied|den(y|ies|ying)|dismiss(ed|es|ing)?|rul(e|ed|es|ing) out|refused to)\b(\s+\S+){0,3}"
@@ -203,6 +209,11 @@ SINCE_BEFORE = re.compile(
     r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
     # "the officers it had stationed inside trading firms": what had been, in a relative clause
     r"|\b(it|they|which|that|who) had $"
+    # "absent since January 2020, when Pyongyang sealed its borders": the date's event
+    r"|\b(since|in) ([\w'-]+ ){0,2}(19|20)\d\d,? when ([\w'-]+ ){0,2}$"
+    # "after two years in which dozens were arrested"
+    r"|\bafter ([\w'-]+ ){0,2}(years?|months|decades?) (in which|during which|when) "
+    r"([\w'-]+ ){0,4}$"
 )
 # A clause about how things stood before the news ("until now, firms were vetted", "during
 # the pandemic the border was sealed"): its directional cues are background and weigh little.
@@ -213,14 +224,14 @@ BACKGROUND = re.compile(
     r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
     # "stricter than during the pandemic" compares: the news is the comparison.
     r"(?<!than )(during|before) the ([\w'-]+ ){0,2}(pandemic|covid|closure|lockdown|change)|"
-    r"since the (19|20)\d0s)\b"
+    r"since the (19|20)\d0s|(mark\w*|celebrat\w*|commemorat\w*) ([\w'-]+ ){0,3}anniversary)\b"
 )
 # Report language that weakens a claim. "May now" grants permission; it is not a hedge, nor
 # is the month ("in May", "on May 12", "May 2025").
 HEDGE = re.compile(
     r"\b((?<!in )(?<!on )(?<!since )(?<!until )(?<!early )(?<!late )(?<!mid-)(?<!of )"
     r"(?<!from )(?<!last )(?<!this )(?<!next )"
-    r"may(?! now| also now| again| once again|,? \d| 20\d\d)|might|could|reportedly|"
+    r"may(?! now| also now| again| once again| no longer|,? \d| 20\d\d)|might|could|reportedly|"
     r"rumou?r\w*|unconfirmed|"
     r"allegedly|apparently|"
     r"possibly|perhaps|speculat\w*|considering|expected to|(?<!no )plans? to|is said to|"
@@ -232,7 +243,8 @@ HEDGE = re.compile(
 RESTATEMENT = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*|"
     r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same|rules?|"
-    r"instructions?|orders?|language|wording)|repeat(ed|s|ing) that|reissu\w*|"
+    r"instructions?|orders?|language|wording)|repeat(ed|s|ing) that|"
+    r"reissu\w*(?! ([\w'-]+ ){0,3}(quotas?|wakus?|licen[cs]es|permits))|"
     r"renew(ed|s)? every year|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from classify.baseline import Trend
-from classify.lexicon import GENERIC_TIGHTENING
+from classify.lexicon import (
+    BACKGROUND,
+    GENERIC_LOOSENING,
+    GENERIC_REAFFIRMATION,
+    GENERIC_TIGHTENING,
+    HEDGE,
+    NEGATION_BEFORE,
+    RESTATEMENT,
+    SINCE_BEFORE,
+)
 from classify.rules import CLASSIFIER_VERSION, RuleClassifier, item_relation, relation_to
 from classify.types import (
     Assessment,
@@ -42,7 +53,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.22" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.23" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1035,3 +1046,165 @@ def test_domestic_and_military_news_is_not_trade_policy(
     classifier: RuleClassifier, text: str
 ) -> None:
     assert not _assess(classifier, text).relevant
+
+
+# rules-12: cases met in tests/data/blind12.jsonl
+
+
+@pytest.mark.parametrize(
+    ("pattern", "text", "matches"),
+    [
+        # "Close to" is near, not closing.
+        pytest.param(
+            GENERIC_TIGHTENING,
+            "booths now trade close to market rates",
+            False,
+            id="close-to-market",
+        ),
+        pytest.param(
+            GENERIC_TIGHTENING, "fertiliser exports fell close to zero", False, id="close-to-zero"
+        ),
+        pytest.param(
+            GENERIC_TIGHTENING, "the authorities may close the border", True, id="close-the-border"
+        ),
+        # "Easing shortages" relieves them.
+        pytest.param(
+            GENERIC_LOOSENING,
+            "aimed at easing shortages of daily goods",
+            False,
+            id="easing-shortages",
+        ),
+        pytest.param(
+            GENERIC_LOOSENING, "aimed at easing the rules on imports", True, id="easing-rules"
+        ),
+        # Nobody saw it: a negation.
+        pytest.param(
+            NEGATION_BEFORE, "the survey found that none had seen any ", True, id="none-had-seen"
+        ),
+        # The event that dates a time ("since January 2020, when ..."), and what was done
+        # in the years before the news: background.
+        pytest.param(
+            SINCE_BEFORE, "absent since january 2020, when pyongyang ", True, id="since-a-date-when"
+        ),
+        pytest.param(
+            SINCE_BEFORE,
+            "back at their stalls after two years in which dozens were ",
+            True,
+            id="years-in-which",
+        ),
+        pytest.param(SINCE_BEFORE, "the state police ", False, id="no-background"),
+        # "May no longer be imported" forbids; it hedges nothing.
+        pytest.param(HEDGE, "goods that may no longer be imported", False, id="may-no-longer"),
+        pytest.param(HEDGE, "goods that may be imported", True, id="may-is-a-hedge"),
+        # Reissuing licences hands rights back; reissuing instructions restates them.
+        pytest.param(
+            RESTATEMENT,
+            "the ministry began reissuing import licences",
+            False,
+            id="reissuing-licences",
+        ),
+        pytest.param(
+            RESTATEMENT, "the ministry reissued the instructions", True, id="reissued-instructions"
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION,
+            "pyongyang keeps a tight cap on trade staff",
+            True,
+            id="tight-cap",
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION,
+            "the number has remained roughly at last year's level",
+            True,
+            id="last-years-level",
+        ),
+        # A clause marking an anniversary is about what happened then.
+        pytest.param(
+            BACKGROUND, "concerts to mark the anniversary of the treaty", True, id="anniversary"
+        ),
+    ],
+)
+def test_the_wordings_of_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
+    assert (pattern.search(text) is not None) is matches
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction"),
+    [
+        pytest.param(
+            "",
+            "North Korean buyers cancelled their orders after trading companies received a list "
+            "of Chinese household goods that may no longer be imported, a Dandong wholesaler said.",
+            Direction.TIGHTENING,
+            id="may-no-longer-be-imported",
+        ),
+        pytest.param(
+            "N. Korea reissues trade licences to provincial firms",
+            "The ministry has begun reissuing import licences to provincial trading companies "
+            "whose permits were suspended, a source said.",
+            Direction.LOOSENING,
+            id="reissuing-licences",
+        ),
+        pytest.param(
+            "",
+            "Private money changers have returned to the Sinuiju market, and state exchange booths "
+            "now trade close to market rates, sources said.",
+            Direction.LOOSENING,
+            id="close-to-market-rates",
+        ),
+        pytest.param(
+            "",
+            "Chinese travel agencies have begun selling package tours to Wonsan, which had been "
+            "off limits since January 2020, when Pyongyang sealed its borders.",
+            Direction.LOOSENING,
+            id="since-a-date-when",
+        ),
+        pytest.param(
+            "",
+            "Pyongyang keeps a tight cap on trade staff in China, and the rule stays, a Dandong "
+            "representative said.",
+            Direction.REAFFIRMATION,
+            id="a-tight-cap",
+        ),
+    ],
+)
+def test_items_from_the_twelfth_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        pytest.param(
+            "Kim Jong Un inspects expanded greenhouse farm",
+            "Kim Jong Un inspected the newly expanded greenhouse farm in South Hamgyong "
+            "Province, KCNA said.",
+            id="a-guidance-visit",
+        ),
+        pytest.param(
+            "",
+            "A North Korean art troupe performed in Moscow to mark the anniversary of the "
+            "partnership treaty with Russia.",
+            id="an-anniversary",
+        ),
+        pytest.param(
+            "",
+            "North Korean health officials will step up checks at kindergartens during the "
+            "measles campaign, state television said.",
+            id="health-checks",
+        ),
+        pytest.param(
+            "",
+            "New state shops opened near the Hyesan market, aimed at easing shortages of daily "
+            "necessities in the border city, KCNA said.",
+            id="easing-shortages",
+        ),
+    ],
+)
+def test_more_domestic_news_that_is_not_trade_policy(
+    classifier: RuleClassifier, title: str, text: str
+) -> None:
+    assert not _assess(classifier, text, title=title).relevant
