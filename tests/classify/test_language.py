@@ -53,7 +53,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.23" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.24" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1208,3 +1208,19 @@ def test_more_domestic_news_that_is_not_trade_policy(
     classifier: RuleClassifier, title: str, text: str
 ) -> None:
     assert not _assess(classifier, text, title=title).relevant
+
+
+def test_licences_handed_back_to_the_ministries_are_surrendered(
+    classifier: RuleClassifier,
+) -> None:
+    # The demo site's 2023 article says this; "handed back" alone read as licences restored.
+    a = _assess(
+        classifier,
+        "Trading companies in Sinuiju were told to hand their licences back to the ministries "
+        "that supervise them, and their contracts must now go through the ministry, a source "
+        "said.",
+    )
+    authority = _signal(a, "trade_authority")
+    assert a.direction is Direction.TIGHTENING and authority.direction is Direction.TIGHTENING
+    cues = {c for ev in authority.evidence for c in ev.cues}
+    assert "hand their licences back to the ministries" in cues
