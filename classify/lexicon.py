@@ -83,7 +83,9 @@ GENERIC_LOOSENING = re.compile(
     r"free to|cleared to)\b"
 )
 GENERIC_TIGHTENING = re.compile(
-    r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|ban(s|ned|ning)?|"
+    # "banned under UN sanctions" names a legal status, not a move
+    r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|"
+    r"ban(s|ned|ning)?(?! (under|by) (the )?(un|united nations|security council|sanctions))|"
     r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
     r"arrest\w*|detain(s|ed|ing)?|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
     r"block(s|ed|ing|ades?)?|"
@@ -110,17 +112,17 @@ GENERIC_REAFFIRMATION = re.compile(
     r"long-?standing (position|policy|line|stance|wording)|"
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
     r"untouched|as normal|operating normally|"
-    r"(stays?|stayed|remains?|remained) (as it (is|was)|the same)|"
+    r"(stays?|stayed|remains?|remained) (as it (is|was)|the same|stable)|"
     r"dismiss\w* ((the|these|those|such) )?(story|stories|rumou?rs?|reports?|talk|claims?|"
-    r"suggestions?)|similar (level|rate|pace)|similar to last year|"
+    r"suggestions?)|similar (level|rate|pace)|similar to (last|the previous) year|"
     r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
     r"targets|countries|participants|exhibitors|investors|"
     r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
-    r"instructions)|unfounded|untrue|groundless|baseless|unshak(e)?able|immutable|"
-    r"never materiali[sz]ed|came to nothing|"
+    r"instructions|arrivals)|unfounded|untrue|groundless|baseless|unshak(e)?able|immutable|"
+    r"never materiali[sz]ed|c(a|o)me to nothing|"
     r"existing (arrangements?|system|rules|terms|policy|policies|regulations|line|framework|"
     r"procedures)|"
-    r"(still|remains?|remained) in (force|place|effect)|word for word|"
+    r"(still|remains?|remained) (in (force|place|effect)|the norm)|word for word|"
     r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
     r"(grip|control|lid|rein|cap)|at (last year.s|the previous year.s) levels?|"
@@ -174,7 +176,7 @@ NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 DENIAL_AFTER = re.compile(
     r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
     r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|never materiali[sz]ed|"
-    r"came to nothing|groundless|baseless)\b"
+    r"c(a|o)me to nothing|groundless|baseless)\b"
 )
 # One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.
 DENIAL_AFTER_WORDS = (
@@ -189,6 +191,7 @@ DENIAL_AFTER_WORDS = (
     "ruled out",
     "materiali",
     "came to nothing",
+    "come to nothing",
 )
 # A negation that denies a report ("dismissing reports that workers were ordered home"): the
 # line holds, so a denied tightening confirms rather than vanishing.
@@ -196,7 +199,7 @@ DENIAL = re.compile(r"\b(den(y|ies|ied|ying)|dismiss\w*|rul(e|ed|es|ing) out)\b"
 # An opening that carries on rather than starts: "continues to welcome investors", "still
 # allows", "went on importing through ship-to-ship transfers".
 PERSISTENCE_BEFORE = re.compile(
-    r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?|remains?|remained|stays?|"
+    r"\b(still|continu\w*( to)?|went on|kept( on)?|keeps( on)?|keep( on)?|remains?|remained|stays?|"
     r"stayed)\s+(\S+\s+){0,2}[\"']?$"
 )
 # A restriction named as the time since which something holds ("the first tour since the
@@ -209,6 +212,8 @@ SINCE_BEFORE = re.compile(
     r"|\bhad (long )?been ([\w'-]+ ){0,4}$"
     # "the officers it had stationed inside trading firms": what had been, in a relative clause
     r"|\b(it|they|which|that|who) had $"
+    # "popular before North Korea shut its border in 2020"
+    r"|\bbefore (north korea|pyongyang|the (state|authorities|government|regime)) $"
     # "absent since January 2020, when Pyongyang sealed its borders": the date's event
     r"|\b(since|in) ([\w'-]+ ){0,2}(19|20)\d\d,? when ([\w'-]+ ){0,2}$"
     # "after two years in which dozens were arrested"
@@ -218,7 +223,8 @@ SINCE_BEFORE = re.compile(
 # A clause about how things stood before the news ("until now, firms were vetted", "during
 # the pandemic the border was sealed"): its directional cues are background and weigh little.
 BACKGROUND = re.compile(
-    r"\b(until (now|recently|then|(this|last) (year|month|week|spring|summer|autumn|fall|winter))|"
+    r"\b(until (now|recently|then|((late|early) )?(this|last) "
+    r"(year|month|week|spring|summer|autumn|fall|winter))|"
     r"^in (19|20)\d\d\b|(from|between) (19|20)\d\d (to|and) (19|20)\d\d|"
     r"previously|formerly|in the past|"
     r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
@@ -244,7 +250,8 @@ RESTATEMENT = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|uph(o|e)ld\w*|adher\w*|"
     r"repeat\w* ([\w'-]+ ){0,2}(familiar|long-?standing|standard|usual|same|rules?|"
     r"instructions?|orders?|language|wording)|repeat(ed|s|ing) that|"
-    r"reissu\w*(?! ([\w'-]+ ){0,3}(quotas?|wakus?|licen[cs]es|permits))|"
+    r"reissu\w* ((the|its|their|an?) )?([\w'-]+ )?(instructions?|orders?|guidelines?|directives?|"
+    r"warnings?|calls?|decrees?|statements?|appeals?)|"
     r"renew(ed|s)? every year|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
