@@ -1050,7 +1050,7 @@ def test_domestic_and_military_news_is_not_trade_policy(
     assert not _assess(classifier, text).relevant
 
 
-# rules-12: cases met in tests/data/blind12.jsonl
+# rules-12 and rules-13: cases met in tests/data/blind12.jsonl and blind14.jsonl
 
 
 @pytest.mark.parametrize(
@@ -1124,9 +1124,36 @@ def test_domestic_and_military_news_is_not_trade_policy(
         pytest.param(
             BACKGROUND, "concerts to mark the anniversary of the treaty", True, id="anniversary"
         ),
+        # rules-13: from tests/data/blind14.jsonl
+        pytest.param(PERSISTENCE_BEFORE, "the country would keep ", True, id="keep"),
+        pytest.param(GENERIC_REAFFIRMATION, "small groups are still the norm", True, id="the-norm"),
+        pytest.param(GENERIC_REAFFIRMATION, "the trade has stayed stable", True, id="stable"),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "at a pace similar to the previous year", True, id="similar"
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "there have been no new arrivals", True, id="no-new-arrivals"
+        ),
+        pytest.param(
+            DENIAL_AFTER, "the talk of a new system has come to nothing", True, id="come-to-nothing"
+        ),
+        pytest.param(BACKGROUND, "until late last year, teams were capped", True, id="late-last"),
+        pytest.param(SINCE_BEFORE, "trips were popular before north korea ", True, id="before"),
+        # "Banned under UN sanctions" names a legal status; a ban imposed is still a move.
+        pytest.param(GENERIC_TIGHTENING, "goods banned under un sanctions", False, id="un-ban"),
+        pytest.param(GENERIC_TIGHTENING, "the state banned imports of flour", True, id="a-ban"),
+        # Reissuing a directive restates it; licences reissued are handed back.
+        pytest.param(
+            RESTATEMENT, "licences, known locally as waku, reissued", False, id="licences-reissued"
+        ),
+        pytest.param(
+            RESTATEMENT, "the ministry reissued its instructions", True, id="instructions-reissued"
+        ),
     ],
 )
-def test_the_wordings_of_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
+def test_the_wordings_of_rules_12_and_13(
+    pattern: re.Pattern[str], text: str, matches: bool
+) -> None:
     assert (pattern.search(text) is not None) is matches
 
 
@@ -1168,9 +1195,34 @@ def test_the_wordings_of_rules_12(pattern: re.Pattern[str], text: str, matches: 
             Direction.REAFFIRMATION,
             id="a-tight-cap",
         ),
+        # rules-13: from tests/data/blind14.jsonl
+        pytest.param(
+            "Minister repeats diversification goal",
+            "North Korea's trade minister said the country would keep diversifying its external "
+            "economic relations, KCNA reported. The speech echoed earlier language and contained "
+            "no new agreements.",
+            Direction.REAFFIRMATION,
+            id="would-keep-diversifying",
+        ),
+        pytest.param(
+            "Tumen day trips to Namyang resume",
+            "Chinese tourists can once again take half-day trips across the river to Namyang, a "
+            "tour operator said. The trips were popular before North Korea shut its border in "
+            "2020.",
+            Direction.LOOSENING,
+            id="before-the-border-was-shut",
+        ),
+        pytest.param(
+            "Chongjin inspection team leaves early",
+            "A central inspection group that had been auditing trading companies in Chongjin "
+            "packed up and left weeks early, a source said, and companies may now call Chinese "
+            "partners without a security official in the room.",
+            Direction.LOOSENING,
+            id="an-inspection-group-leaves",
+        ),
     ],
 )
-def test_items_from_the_twelfth_blind_set(
+def test_items_from_the_twelfth_and_fourteenth_blind_sets(
     classifier: RuleClassifier, title: str, text: str, direction: Direction
 ) -> None:
     a = _assess(classifier, text, title=title)
@@ -1226,75 +1278,3 @@ def test_licences_handed_back_to_the_ministries_are_surrendered(
     assert a.direction is Direction.TIGHTENING and authority.direction is Direction.TIGHTENING
     cues = {c for ev in authority.evidence for c in ev.cues}
     assert "hand their licences back to the ministries" in cues
-
-
-# rules-13: cases met in tests/data/blind14.jsonl
-
-
-@pytest.mark.parametrize(
-    ("pattern", "text", "matches"),
-    [
-        pytest.param(PERSISTENCE_BEFORE, "the country would keep ", True, id="keep"),
-        pytest.param(GENERIC_REAFFIRMATION, "small groups are still the norm", True, id="the-norm"),
-        pytest.param(GENERIC_REAFFIRMATION, "the trade has stayed stable", True, id="stable"),
-        pytest.param(
-            GENERIC_REAFFIRMATION, "at a pace similar to the previous year", True, id="similar"
-        ),
-        pytest.param(
-            GENERIC_REAFFIRMATION, "there have been no new arrivals", True, id="no-new-arrivals"
-        ),
-        pytest.param(
-            DENIAL_AFTER, "the talk of a new system has come to nothing", True, id="come-to-nothing"
-        ),
-        pytest.param(BACKGROUND, "until late last year, teams were capped", True, id="late-last"),
-        pytest.param(SINCE_BEFORE, "trips were popular before north korea ", True, id="before"),
-        # "Banned under UN sanctions" names a legal status; a ban imposed is still a move.
-        pytest.param(GENERIC_TIGHTENING, "goods banned under un sanctions", False, id="un-ban"),
-        pytest.param(GENERIC_TIGHTENING, "the state banned imports of flour", True, id="a-ban"),
-        # Reissuing a directive restates it; licences reissued are handed back.
-        pytest.param(
-            RESTATEMENT, "licences, known locally as waku, reissued", False, id="licences-reissued"
-        ),
-        pytest.param(
-            RESTATEMENT, "the ministry reissued its instructions", True, id="instructions-reissued"
-        ),
-    ],
-)
-def test_the_wordings_of_rules_13(pattern: re.Pattern[str], text: str, matches: bool) -> None:
-    assert (pattern.search(text) is not None) is matches
-
-
-@pytest.mark.parametrize(
-    ("title", "text", "direction"),
-    [
-        pytest.param(
-            "Minister repeats diversification goal",
-            "North Korea's trade minister said the country would keep diversifying its external "
-            "economic relations, KCNA reported. The speech echoed earlier language and contained "
-            "no new agreements.",
-            Direction.REAFFIRMATION,
-            id="would-keep-diversifying",
-        ),
-        pytest.param(
-            "Tumen day trips to Namyang resume",
-            "Chinese tourists can once again take half-day trips across the river to Namyang, a "
-            "tour operator said. The trips were popular before North Korea shut its border in "
-            "2020.",
-            Direction.LOOSENING,
-            id="before-the-border-was-shut",
-        ),
-        pytest.param(
-            "Chongjin inspection team leaves early",
-            "A central inspection group that had been auditing trading companies in Chongjin "
-            "packed up and left weeks early, a source said, and companies may now call Chinese "
-            "partners without a security official in the room.",
-            Direction.LOOSENING,
-            id="an-inspection-group-leaves",
-        ),
-    ],
-)
-def test_items_from_the_fourteenth_blind_set(
-    classifier: RuleClassifier, title: str, text: str, direction: Direction
-) -> None:
-    a = _assess(classifier, text, title=title)
-    assert a.relevant and a.direction is direction
