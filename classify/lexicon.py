@@ -103,6 +103,9 @@ GENERIC_TIGHTENING = re.compile(
     r"cancel\w*|intercept\w*|turned (back|away)|sever(s|ed|ing)?|forbid\w*|forbade|"
     r"(stop|cease|halt)\w* (importing|exporting|buying|selling|dealing|trading|doing business))\b"
 )
+# A report that came to nothing: restates the line on its own (GENERIC_REAFFIRMATION) and
+# denies a move reported before it in the clause (DENIAL_AFTER).
+_CAME_TO_NOTHING = r"groundless|baseless|never materiali[sz]ed|c(a|o)me to nothing"
 GENERIC_REAFFIRMATION = re.compile(
     r"\b(reiterat\w*|reaffirm\w*|restat\w*|stress(ed|es|ing)?|emphasi[sz]\w*|urg(e|ed|es|ing)|"
     r"call(ed|s|ing)? for|uph(o|e)ld\w*|adher\w*|consistent\w*|unwavering|steadfast\w*|"
@@ -118,8 +121,8 @@ GENERIC_REAFFIRMATION = re.compile(
     r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
     r"targets|countries|participants|exhibitors|investors|"
     r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
-    r"instructions|arrivals)|unfounded|untrue|groundless|baseless|unshak(e)?able|immutable|"
-    r"never materiali[sz]ed|c(a|o)me to nothing|"
+    r"instructions|arrivals)|unfounded|untrue|unshak(e)?able|immutable|"
+    rf"{_CAME_TO_NOTHING}|"
     r"existing (arrangements?|system|rules|terms|policy|policies|regulations|line|framework|"
     r"procedures)|"
     r"(still|remains?|remained) (in (force|place|effect)|the norm)|word for word|"
@@ -175,8 +178,8 @@ NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
     r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
-    r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|never materiali[sz]ed|"
-    r"c(a|o)me to nothing|groundless|baseless)\b"
+    r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|"
+    rf"{_CAME_TO_NOTHING})\b"
 )
 # One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.
 DENIAL_AFTER_WORDS = (

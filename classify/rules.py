@@ -78,14 +78,15 @@ def _place_carried(
     if not any(dimension == CARRIED for _, dimension, _, _, _ in found):
         return found
     placed: list[tuple[str, str, Direction, float, str]] = []
-    dimensions = [d for _, d, _, _, _ in found]
+    # Where each hit names a dimension: None for a restatement or a no-dimension hit.
+    named = [None if d in (CARRIED, NO_DIMENSION) else d for _, d, _, _, _ in found]
     for i, (sentence, dimension, direction, weight, cue) in enumerate(found):
         if dimension != CARRIED:
             placed.append((sentence, dimension, direction, weight, cue))
             continue
-        before = [d for d in reversed(dimensions[:i]) if d not in (CARRIED, NO_DIMENSION)]
-        after = [d for d in dimensions[i + 1 :] if d not in (CARRIED, NO_DIMENSION)]
-        nearest = before[0] if before else after[0] if after else None
+        nearest = next((d for d in reversed(named[:i]) if d is not None), None) or next(
+            (d for d in named[i + 1 :] if d is not None), None
+        )
         if nearest is not None:
             placed.append((sentence, nearest, direction, weight, cue))
     return placed
