@@ -17,15 +17,24 @@ thread, the HTTP client, Prefect's own threads) into the children.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import dataclasses
 import logging
 import multiprocessing
 import os
+import pickle
+import signal
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from collections import deque
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
+from multiprocessing import connection
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkServerContext
+from typing import Any
 from urllib.parse import urlsplit
 
 from classify.baseline import Baseline
@@ -132,15 +141,110 @@ def _analyse_in_worker(job: PageJob) -> Analysed:
     )
 
 
-def _answer() -> bool:
-    return True
+def _serve(jobs: Connection, results: Connection, baseline: Baseline) -> None:
+    """A worker's life: say it started (or why it could not), then answer each job in turn
+    until the pipe closes or a ``None`` job says to stop."""
+    # Ctrl-C reaches the whole process group: the caller decides what stops, and closes us.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _start_worker(baseline)
+    except Exception as exc:
+        results.send((False, _portable(exc)))
+        return
+    results.send((True, None))
+    while True:
+        try:
+            job = jobs.recv()
+        except EOFError:
+            return
+        if job is None:
+            return
+        try:
+            outcome: tuple[bool, object] = (True, _analyse_in_worker(job))
+        except Exception as exc:  # a bug in parsing: raised where the page is stored
+            outcome = (False, _portable(exc))
+        results.send(outcome)
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc``, or a stand-in naming it where it cannot cross to the caller (unpicklable)."""
+    try:
+        pickle.loads(pickle.dumps(exc))  # noqa: S301  (our own bytes, made just now)
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 # --- caller side ---------------------------------------------------------------------------
 
+# Linux's fcntl codes for a pipe's buffer size (absent from the fcntl module before 3.10 on
+# some builds, so spelled out).
+_F_SETPIPE_SZ, _F_GETPIPE_SZ = 1031, 1032
+_PIPE_BYTES = 1 << 20
+
+
+def _widen(conn: Connection) -> int:
+    """Make the pipe behind ``conn`` hold ``_PIPE_BYTES`` where the system allows; the bytes
+    it holds. A pipe that stays small only makes a large page wait for the worker to read."""
+    try:
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
+        return int(fcntl.fcntl(conn.fileno(), _F_GETPIPE_SZ))
+    except (ImportError, OSError):
+        return 1 << 16  # Linux's default; elsewhere a guess, and only a guess is needed
+
+
+class _Worker:
+    """One worker process, the pipe its jobs go down and the pipe its answers come up, and
+    the jobs it has not answered yet (it answers in order)."""
+
+    def __init__(self, context: ForkServerContext, baseline: Baseline) -> None:
+        jobs_out, jobs_in = context.Pipe(duplex=False)
+        results_out, results_in = context.Pipe(duplex=False)
+        self.capacity = _widen(jobs_in)
+        _widen(results_in)
+        self.process = context.Process(
+            target=_serve, args=(jobs_out, results_in, baseline), daemon=True
+        )
+        self.process.start()
+        jobs_out.close()
+        results_in.close()
+        self.jobs: Connection = jobs_in
+        self.results: Connection = results_out
+        self.started = False
+        self.pending: deque[tuple[Future[Analysed], int]] = deque()  # (answer, bytes sent)
+        self.pending_bytes = 0
+
+
+class _Pumped(Future[Any]):
+    """A future that reads its pool's answers when asked whether it is done or for its
+    result: no thread of ours sits waiting on the workers, so the answers are read by
+    whoever needs one."""
+
+    def __init__(self, pool: AnalysisPool) -> None:
+        super().__init__()
+        self._pool = pool
+
+    def done(self) -> bool:
+        if not super().done():
+            self._pool.collect()
+        return super().done()
+
+    def result(self, timeout: float | None = None) -> Any:
+        if not super().done():
+            self._pool.collect(until=self, timeout=timeout)
+        return super().result(timeout=0)
+
 
 class AnalysisPool:
-    """Worker processes parsing and classifying pages against one baseline."""
+    """Worker processes parsing and classifying pages against one baseline.
+
+    The caller writes each job down a worker's pipe and reads the answers itself, when it
+    asks for one (``_Pumped``). A ``ProcessPoolExecutor`` did the same with two threads of
+    its own in the caller, each page handed between three threads; the backfill's writing
+    process, which sets the pace, spent ~10% of its time on that (BENCHMARKS.md).
+    """
 
     def __init__(self, baseline: Baseline, workers: int) -> None:
         context = multiprocessing.get_context("forkserver")
@@ -149,31 +253,169 @@ class AnalysisPool:
             ["parsers", "classify.rules", "storage.shingling", "tradewatch.analysis"]
         )
         self.workers = workers
-        self._executor = ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(baseline,),
-        )
+        # Reentrant: an answer's callbacks run under it and may retire the pool.
+        self._lock = threading.RLock()
+        self._broken: BrokenProcessPool | None = None
+        self._closed = False
         # Workers take ~0.5 s to start (the fork server imports the parsers, each worker
-        # compiles the classifier). Until one has answered this, the caller parses pages
-        # itself rather than queueing them and waiting (see ``ready``).
-        self._started = self._executor.submit(_answer)
+        # compiles the classifier). Until one has said so, the caller parses pages itself
+        # rather than queueing them and waiting (see ``ready``).
+        self._workers = [_Worker(context, baseline) for _ in range(workers)]
+
+    @property
+    def pids(self) -> list[int]:
+        """The worker processes' ids."""
+        return [w.process.pid for w in self._workers if w.process.pid is not None]
 
     @property
     def ready(self) -> bool:
         """Whether a worker has started (or the pool failed to start: ``submit`` says so)."""
-        return self._started.done()
+        with self._lock:
+            self.collect()
+            return self._broken is not None or any(w.started for w in self._workers)
 
     def wait_ready(self, timeout: float | None = None) -> None:
         """Wait until ``ready``; raises what starting the pool raised, if it failed."""
-        self._started.result(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            while self._broken is None and not any(w.started for w in self._workers):
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("analysis workers did not start in time")
+                self._read(block=True, timeout=left)
+            if self._broken is not None:
+                raise self._broken
 
     def submit(self, job: PageJob) -> Future[Analysed]:
-        return self._executor.submit(_analyse_in_worker, job)
+        """Send ``job`` to the started worker with the fewest unanswered; its answer, to come.
+        Raises ``BrokenProcessPool`` once a worker has died."""
+        data = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        with self._lock:
+            self.collect()
+            if self._broken is not None:
+                raise self._broken
+            worker = min(
+                (w for w in self._workers if w.started), key=lambda w: len(w.pending), default=None
+            )
+            if worker is None:
+                raise RuntimeError("no analysis worker has started: ask ready first")
+            # Never block on a full pipe while the worker may be blocked on ours: read its
+            # answers until this page fits beside the ones it has not read.
+            while worker.pending and worker.pending_bytes + len(data) > worker.capacity:
+                self._read(block=True, timeout=None)
+                if self._broken is not None:
+                    raise self._broken
+            answer: _Pumped = _Pumped(self)
+            try:
+                worker.jobs.send_bytes(data)
+            except OSError as exc:  # the worker is gone
+                self._break(f"an analysis worker could not take a page ({exc})")
+                raise self._broken from exc  # type: ignore[misc]
+            worker.pending.append((answer, len(data)))
+            worker.pending_bytes += len(data)
+            return answer
+
+    def future(self) -> Future[Any]:
+        """A future set by an answer's callback, which reads answers when asked about."""
+        return _Pumped(self)
+
+    def collect(self, *, until: Future[Any] | None = None, timeout: float | None = None) -> None:
+        """Settle the answers that have arrived; with ``until``, read until it is done (or
+        ``timeout`` passes: ``TimeoutError``)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            self._read(block=False, timeout=0)
+            while until is not None and not Future.done(until):
+                if self._stopped() or not self._waiting():
+                    # Every answer has been settled, and with it every callback run.
+                    raise RuntimeError("a future no answer from the analysis workers will set")
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    raise TimeoutError("no answer from the analysis workers in time")
+                self._read(block=True, timeout=left)
+
+    def _stopped(self) -> bool:
+        return self._broken is not None or self._closed
+
+    def _waiting(self) -> list[_Worker]:
+        return [w for w in self._workers if w.pending or not w.started]
+
+    def _read(self, *, block: bool, timeout: float | None) -> None:
+        """Settle every answer waiting in the pipes; when ``block``, wait for one first."""
+        if self._stopped():
+            return
+        waiting = self._waiting()
+        if not waiting:
+            return
+        by_handle: dict[Any, _Worker] = {}  # a results pipe or a process sentinel
+        for worker in waiting:
+            by_handle[worker.results] = worker
+            by_handle[worker.process.sentinel] = worker
+        for handle in connection.wait(list(by_handle), timeout=timeout if block else 0):
+            if self._stopped():
+                return  # an answer's callback retired the pool
+            worker = by_handle[handle]
+            if handle is not worker.results:  # the worker exited
+                if worker.results.poll():  # its last answers first
+                    continue
+                self._break(f"an analysis worker exited (code {worker.process.exitcode})")
+                return
+            self._settle(worker)
+
+    def _settle(self, worker: _Worker) -> None:
+        while worker.results.poll():
+            try:
+                ok, value = worker.results.recv()
+            except (EOFError, OSError) as exc:
+                self._break(f"an analysis worker stopped answering ({exc})")
+                return
+            except Exception as exc:  # an answer that cannot be rebuilt here: that page's
+                ok, value = False, exc
+            if not worker.started:
+                worker.started = True
+                if not ok:
+                    self._break(f"an analysis worker failed to start ({value})")
+                    return
+                continue
+            answer, size = worker.pending.popleft()
+            worker.pending_bytes -= size
+            if ok:
+                answer.set_result(value)
+            else:
+                answer.set_exception(value)
+            if self._stopped():
+                return  # a callback retired the pool
+
+    def _break(self, why: str) -> None:
+        """A worker died (killed, out of memory): every unanswered page fails with
+        ``BrokenProcessPool``, which the caller answers by parsing it in-process."""
+        self._broken = BrokenProcessPool(why)
+        unanswered = [answer for w in self._workers for answer, _ in w.pending]
+        for worker in self._workers:
+            worker.pending.clear()
+            worker.pending_bytes = 0
+        for answer in unanswered:
+            answer.set_exception(self._broken)
 
     def close(self, *, wait: bool = True) -> None:
-        self._executor.shutdown(wait=wait, cancel_futures=True)
+        """Stop the workers: asked to, and given a few seconds, when ``wait``; else at once.
+        Unanswered pages fail as in ``_break``."""
+        with self._lock:
+            if self._closed:
+                return
+            if self._broken is None:
+                self._break("the analysis pool was closed")
+            self._closed = True
+            for worker in self._workers:
+                if wait and worker.process.is_alive():
+                    with contextlib.suppress(OSError):
+                        worker.jobs.send(None)
+                    worker.process.join(timeout=5)
+                if worker.process.is_alive():
+                    worker.process.terminate()
+                    worker.process.join(timeout=5)
+                worker.jobs.close()
+                worker.results.close()
 
 
 def default_workers() -> int:

@@ -401,8 +401,9 @@ def _prepare(
         except BrokenProcessPool as exc:
             analysis.retire(pool, exc)
         else:
-            work.add_done_callback(lambda f: _settle(f, done, job, pool))
-            return done
+            settled: Future[_Prepared] = pool.future()  # asked about, it reads the answers
+            work.add_done_callback(lambda f: _settle(f, settled, job, pool))
+            return settled
     done.set_result(_Prepared(analysed=analysis.parse_page(job)))
     return done
 

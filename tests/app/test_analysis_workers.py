@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import signal
 import threading
 from collections.abc import Iterator
 from concurrent.futures import Future
@@ -223,3 +226,109 @@ def test_no_pool_for_a_small_batch_or_without_workers() -> None:
     baseline = _baseline()
     assert analysis.pool_for(baseline, workers=0, batch=1000) is None
     assert analysis.pool_for(baseline, workers=4, batch=analysis.START_POOL_FROM - 1) is None
+
+
+def _page(j: int, *, padding: int = 0) -> analysis.PageJob:
+    base = "http://127.0.0.1:1"
+    body = render_article(5, 0, j, 0, "2024-05-01T09:00:00+09:00", base)
+    if padding:  # a comment before </body>: the article parses as without it
+        body = body.replace(b"</body>", b"<!--" + b"x" * padding + b"--></body>")
+    return _job(body, url=f"{base}/o0/a{j}.html")
+
+
+@pytest.fixture
+def own_pool() -> Iterator[analysis.AnalysisPool]:
+    """A pool of two workers of its own (not the process's shared one), started."""
+    pool = analysis.AnalysisPool(_baseline(), workers=2)
+    try:
+        pool.wait_ready(timeout=60)
+        yield pool
+    finally:
+        pool.close()
+
+
+def test_each_answer_reaches_its_page_with_several_threads_sharing_the_workers(
+    own_pool: analysis.AnalysisPool,
+) -> None:
+    jobs = {j: _page(j) for j in range(30)}
+    got: dict[int, str] = {}
+
+    def submit_and_read(numbers: range) -> None:
+        asked = [(j, own_pool.submit(jobs[j])) for j in numbers]
+        for j, answer in asked:
+            article = answer.result(timeout=60).article
+            assert article is not None
+            got[j] = article.title
+
+    threads = [threading.Thread(target=submit_and_read, args=(range(k, 30, 3),)) for k in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    expected = {j: analysis.parse_page(job).article for j, job in jobs.items()}
+    assert got == {j: a.title for j, a in expected.items() if a is not None}
+    assert len(set(got.values())) == 30  # thirty different pages, not one answer thirty times
+
+
+def test_pages_larger_than_the_pipe_are_answered_without_waiting_forever(
+    own_pool: analysis.AnalysisPool,
+) -> None:
+    # Three 3 MB pages in flight at once: more than a pipe holds, so sending one must wait
+    # for answers to be read rather than block beside a worker blocked on its answer.
+    jobs = [_page(j, padding=3_000_000) for j in range(3)]
+    asked = [own_pool.submit(job) for job in jobs]
+    answers = [answer.result(timeout=60) for answer in asked]
+    assert [a.article for a in answers] == [analysis.parse_page(job).article for job in jobs]
+
+
+def test_an_error_in_a_worker_is_raised_where_the_answer_is_asked_for(
+    own_pool: analysis.AnalysisPool,
+) -> None:
+    broken = dataclasses.replace(_page(1), parser="no-such-parser")
+    with pytest.raises(KeyError, match="unknown parser 'no-such-parser'"):
+        own_pool.submit(broken).result(timeout=60)
+    # That page's error, not the pool's: the next page is answered.
+    assert own_pool.submit(_page(2)).result(timeout=60).article == (
+        analysis.parse_page(_page(2)).article
+    )
+
+
+def test_a_killed_worker_breaks_the_pool_and_fails_its_pages() -> None:
+    pool = analysis.AnalysisPool(_baseline(), workers=1)
+    try:
+        pool.wait_ready(timeout=60)
+        answered = pool.submit(_page(1)).result(timeout=60)
+        assert answered.article is not None
+        os.kill(pool.pids[0], signal.SIGKILL)
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(_page(2)).result(timeout=60)  # refused, or failed once the death shows
+        with pytest.raises(BrokenProcessPool):
+            pool.submit(_page(3))
+    finally:
+        pool.close()
+
+
+def test_closing_fails_the_unanswered_pages_and_stops_the_workers() -> None:
+    pool = analysis.AnalysisPool(_baseline(), workers=1)
+    pool.wait_ready(timeout=60)
+    asked = [pool.submit(_page(j)) for j in range(4)]
+    pool.close()
+    outcomes = []
+    for answer in asked:
+        try:
+            outcomes.append(answer.result(timeout=60).article is not None)
+        except BrokenProcessPool:
+            outcomes.append(False)
+    # Closing does not wait for the answers it has not read: at least the last page fails.
+    assert outcomes[-1] is False
+    assert all(not _alive(pid) for pid in pool.pids)
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(_page(5))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
