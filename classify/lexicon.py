@@ -80,13 +80,15 @@ GENERIC_LOOSENING = re.compile(
     # since the closure".
     r"first ([\w'-]+ ){0,4}(in|since) (more than |over |nearly |almost |about )?"
     r"([\w'-]+ )?(years?|months|decades?)|first ([\w'-]+ ){0,5}since (19|20)\d\d|first time since|"
-    r"free to|cleared to)\b"
+    r"free to|cleared to|given ([\w'-]+ ){0,2}permission)\b"
 )
 GENERIC_TIGHTENING = re.compile(
     # "banned under UN sanctions" names a legal status, not a move
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|"
     r"ban(s|ned|ning)?(?! (under|by) (the )?(un|united nations|security council|sanctions))|"
-    r"prohibit\w*|intensif\w*|step(ped|s)? up|strengthen\w*|reinforc\w*|punish\w*|"
+    r"prohibit\w*|intensif\w*|step(ped|s)? up|reinforc\w*|punish\w*|"
+    # "strengthening embankments" is flood work
+    r"strengthen\w*(?! (the )?(embankments?|levees?|dykes?|dikes?|flood|river ?banks?))|"
     r"arrest\w*|detain(s|ed|ing)?|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
     r"block(s|ed|ing|ades?)?|"
     r"curb\w*|outlaw\w*|purg\w*|stricter|strictly|harsh\w*|severe\w*|recall\w*|"
@@ -121,10 +123,13 @@ GENERIC_REAFFIRMATION = re.compile(
     r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
     r"targets|countries|participants|exhibitors|investors|"
     r"mechanisms|regulations|rules|policies|incentives|projects|concessions|offers|orders|"
-    r"instructions|arrivals)|unfounded|untrue|unshak(e)?able|immutable|"
+    r"instructions|arrivals|penalties|inspections|bod(y|ies)|campaigns?)|unfounded|untrue|unshak(e)?able|immutable|"
     rf"{_CAME_TO_NOTHING}|"
     r"existing (arrangements?|system|rules|terms|policy|policies|regulations|line|framework|"
-    r"procedures)|"
+    r"procedures|restrictions)|continuity|remind(ed|s|ing)?|"
+    r"patterns (seen|documented|observed) in (previous|earlier|past|prior) years|"
+    r"mirror(s|ed|ing)? ([\w'-]+ ){0,3}(statements?|documents?|wording|language|formulations?)|"
+    r"repeat\w* ([\w'-]+ ){0,3}(demands?|calls?|line|position|pledges?)|"
     r"(still|remains?|remained) (in (force|place|effect)|the norm)|word for word|"
     r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
@@ -178,13 +183,14 @@ NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
     r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
-    r"dismissed|rejected|ruled out)|(has|have|had) not materiali[sz]ed|"
+    r"dismissed|rejected|ruled out|not true)|(has|have|had) not materiali[sz]ed|"
     rf"{_CAME_TO_NOTHING})\b"
 )
 # One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.
 DENIAL_AFTER_WORDS = (
     "unfound",
     "untrue",
+    "not true",
     "false",
     "baseless",
     "groundless",

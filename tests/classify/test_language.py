@@ -55,7 +55,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.25" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.26" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1050,7 +1050,7 @@ def test_domestic_and_military_news_is_not_trade_policy(
     assert not _assess(classifier, text).relevant
 
 
-# rules-12 and rules-13: cases met in tests/data/blind12.jsonl and blind14.jsonl
+# rules-12 to rules-14: cases met in tests/data/blind12.jsonl, blind14.jsonl and blind16.jsonl
 
 
 @pytest.mark.parametrize(
@@ -1126,6 +1126,42 @@ def test_domestic_and_military_news_is_not_trade_policy(
         ),
         # rules-13: from tests/data/blind14.jsonl
         pytest.param(PERSISTENCE_BEFORE, "the country would keep ", True, id="keep"),
+        # rules-14: from tests/data/blind16.jsonl
+        pytest.param(DENIAL_AFTER, "reports of a recall are not true", True, id="not-true"),
+        pytest.param(
+            GENERIC_LOOSENING, "firms have been given permission to", True, id="given-permission"
+        ),
+        pytest.param(
+            GENERIC_TIGHTENING,
+            "gave instructions on strengthening embankments along the river",
+            False,
+            id="strengthening-embankments",
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "the section signalled continuity", True, id="continuity"
+        ),
+        pytest.param(GENERIC_REAFFIRMATION, "reminding traders that", True, id="reminding"),
+        pytest.param(
+            GENERIC_REAFFIRMATION,
+            "under the existing restrictions",
+            True,
+            id="existing-restrictions",
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "no new penalties followed", True, id="no-new-penalties"
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION,
+            "the wording mirrors statements issued since 2021",
+            True,
+            id="mirrors-statements",
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION,
+            "loading followed patterns seen in previous years",
+            True,
+            id="patterns-seen-before",
+        ),
         pytest.param(GENERIC_REAFFIRMATION, "small groups are still the norm", True, id="the-norm"),
         pytest.param(GENERIC_REAFFIRMATION, "the trade has stayed stable", True, id="stable"),
         pytest.param(
@@ -1151,9 +1187,7 @@ def test_domestic_and_military_news_is_not_trade_policy(
         ),
     ],
 )
-def test_the_wordings_of_rules_12_and_13(
-    pattern: re.Pattern[str], text: str, matches: bool
-) -> None:
+def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
     assert (pattern.search(text) is not None) is matches
 
 
@@ -1212,6 +1246,76 @@ def test_the_wordings_of_rules_12_and_13(
             Direction.LOOSENING,
             id="before-the-border-was-shut",
         ),
+        # rules-14: from tests/data/blind16.jsonl
+        pytest.param(
+            "Provincial firms get crab licences back",
+            "Several provincial trading companies have been re-issued 'waku' licences to export "
+            "crab, a source in Chongjin said.",
+            Direction.LOOSENING,
+            id="licences-re-issued",
+        ),
+        pytest.param(
+            "Coal mines stripped of right to sell directly to China",
+            "North Korean coal mines in South Phyongan that sold to Chinese buyers have lost "
+            "their export rights, and all sales now go through a ministry corporation.",
+            Direction.TIGHTENING,
+            id="export-rights-lost",
+        ),
+        pytest.param(
+            "Factories may import moulds again",
+            "North Korea's Cabinet relaxed rules that required factories to make spare parts at "
+            "home, and plants may now import Chinese moulds again, sources said.",
+            Direction.LOOSENING,
+            id="parts-no-longer-made-at-home",
+        ),
+        pytest.param(
+            "Bakeries told to halve imported flour",
+            "North Korea's food ministry ordered bakeries to halve their use of imported "
+            "ingredients and replace them with domestic substitutes, a source said.",
+            Direction.TIGHTENING,
+            id="imported-ingredients-halved",
+        ),
+        pytest.param(
+            "",
+            "Garment plants in Hunchun received new teams of North Korean workers this month, "
+            "sources in the city said.",
+            Direction.LOOSENING,
+            id="new-teams-of-workers",
+        ),
+        pytest.param(
+            "Tumen road bridge opens to trucks",
+            "The new road bridge between North Korea and Russia opened to truck traffic on Monday.",
+            Direction.LOOSENING,
+            id="opened-to-truck-traffic",
+        ),
+        pytest.param(
+            "",
+            "North Korea lifted a cap on Russian tourists at the Kalma resort this spring, a tour "
+            "company said.",
+            Direction.LOOSENING,
+            id="tourist-cap-lifted",
+        ),
+        pytest.param(
+            "",
+            "Large trading companies have been given permission to arrange fuel deals on their "
+            "own, a source in Nampho said.",
+            Direction.LOOSENING,
+            id="permission-to-trade-on-their-own",
+        ),
+        pytest.param(
+            "Monitors: ship-to-ship transfers still run by the state",
+            "A sanctions monitoring group said ship-to-ship transfers of oil to North Korean "
+            "tankers continued through 2025 and remain state-run.",
+            Direction.REAFFIRMATION,
+            id="evasion-as-before",
+        ),
+        pytest.param(
+            "",
+            "Reports that Pyongyang had ordered its construction workers in Russia home are not "
+            "true, sources in Vladivostok said.",
+            Direction.REAFFIRMATION,
+            id="a-recall-report-untrue",
+        ),
         pytest.param(
             "Chongjin inspection team leaves early",
             "A central inspection group that had been auditing trading companies in Chongjin "
@@ -1222,7 +1326,7 @@ def test_the_wordings_of_rules_12_and_13(
         ),
     ],
 )
-def test_items_from_the_twelfth_and_fourteenth_blind_sets(
+def test_items_from_the_blind_sets_since_the_twelfth(
     classifier: RuleClassifier, title: str, text: str, direction: Direction
 ) -> None:
     a = _assess(classifier, text, title=title)
@@ -1255,6 +1359,31 @@ def test_items_from_the_twelfth_and_fourteenth_blind_sets(
             "New state shops opened near the Hyesan market, aimed at easing shortages of daily "
             "necessities in the border city, KCNA said.",
             id="easing-shortages",
+        ),
+        # rules-14: from tests/data/blind16.jsonl
+        pytest.param(
+            "Youths tried in Hyesan stadium",
+            "Authorities staged a public trial of four young men for sharing South Korean dramas, "
+            "who were charged under the Reactionary Ideology and Culture Rejection Law.",
+            id="a-trial-over-dramas",
+        ),
+        pytest.param(
+            "",
+            "Inspection teams from the Socialist Patriotic Youth League stop young people in "
+            "Hamhung and check their phone messages for South Korean slang, Asia Press said.",
+            id="youth-league-phone-checks",
+        ),
+        pytest.param(
+            "",
+            "Kim Jong Un inspected new apartment blocks in Sinuiju and gave instructions on "
+            "strengthening embankments along the Amnok River, KCNA said.",
+            id="housing-and-embankments",
+        ),
+        pytest.param(
+            "",
+            "The trade union federation called on its members to root out non-socialist "
+            "practices in the workplace, KCNA said.",
+            id="a-trade-union-plenum",
         ),
     ],
 )
