@@ -51,6 +51,8 @@ def child(base_url: str, outlet: int, count: int, workdir: Path) -> dict[str, fl
         "new": result.total("new"),
         "wall": result.wall,
         "cpu": result.cpu,
+        "pipeline_cpu": result.own_cpu,
+        "pipeline_switches": result.switches,
         "rss_before_mib": rss_before,
         "peak_rss_mib": peak_rss_mib(),
         "peak_all_processes_mib": memory.peak_mib,
@@ -154,6 +156,18 @@ def main(argv: list[str] | None = None) -> int:
             rate = count / result["wall"]
             figure(f"backfill_{count}_articles_per_s", rate, "articles/s")
             figure(f"backfill_{count}_cpu_ms_per_article", 1000 * result["cpu"] / count, "ms")
+            # The process that fetches and stores, whose pace the backfill goes at when the
+            # workers keep up: its CPU, and how often it waited or handed over to a thread.
+            figure(
+                f"backfill_{count}_pipeline_cpu_ms_per_article",
+                1000 * result["pipeline_cpu"] / count,
+                "ms",
+            )
+            figure(
+                f"backfill_{count}_pipeline_switches_per_article",
+                result["pipeline_switches"] / count,
+                "count",
+            )
             figure(f"backfill_{count}_peak_rss_mib", result["peak_rss_mib"], "MiB")
             figure(f"backfill_{count}_rss_before_mib", result["rss_before_mib"], "MiB")
             # With analysis workers: the pipeline process, the fork server and the workers,

@@ -78,18 +78,22 @@ class Stopwatch:
     def __init__(self) -> None:
         self.wall = 0.0
         self.cpu = 0.0
+        self.own_cpu = 0.0  # this process's alone
+        self.switches = 0  # this process's voluntary context switches (waits, hand-overs)
 
     def __enter__(self) -> Stopwatch:
         self._below0 = cpu_below()
+        self._switches0 = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw
         self._cpu0 = time.process_time()
         self._wall0 = time.perf_counter()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.wall = time.perf_counter() - self._wall0
-        own = time.process_time() - self._cpu0
+        self.own_cpu = time.process_time() - self._cpu0
+        self.switches = resource.getrusage(resource.RUSAGE_SELF).ru_nvcsw - self._switches0
         # Read after the clocks stop: scanning /proc costs a few ms of this process's CPU.
-        self.cpu = own + cpu_below() - self._below0
+        self.cpu = self.own_cpu + cpu_below() - self._below0
 
 
 def children_cpu() -> float:

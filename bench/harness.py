@@ -66,6 +66,8 @@ class PassResult:
     wall: float
     cpu: float
     reports: list[SourceReport] = field(default_factory=list)
+    own_cpu: float = 0.0  # the calling process's share of ``cpu``
+    switches: int = 0  # its voluntary context switches
 
     def total(self, attr: str) -> int:
         return sum(int(getattr(r, attr)) for r in self.reports)
@@ -88,7 +90,13 @@ def run_pass(
     with Stopwatch() as watch:
         for source in sources:
             reports.append(check_source(ctx, source, window=window, historical=historical, now=now))
-    result = PassResult(wall=watch.wall, cpu=watch.cpu, reports=reports)
+    result = PassResult(
+        wall=watch.wall,
+        cpu=watch.cpu,
+        reports=reports,
+        own_cpu=watch.own_cpu,
+        switches=watch.switches,
+    )
     if result.errors:
         raise RuntimeError("benchmark pass had failures: " + "; ".join(result.errors[:5]))
     return result

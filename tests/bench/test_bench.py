@@ -57,6 +57,12 @@ def test_backfill_reports_rate_and_rss_per_size() -> None:
     for n in (5, 10):
         assert figures[f"backfill_{n}_articles_per_s"] > 0
         assert figures[f"backfill_{n}_peak_rss_mib"] >= figures[f"backfill_{n}_rss_before_mib"]
+        assert (
+            0
+            < figures[f"backfill_{n}_pipeline_cpu_ms_per_article"]
+            <= (figures[f"backfill_{n}_cpu_ms_per_article"])
+        )
+        assert figures[f"backfill_{n}_pipeline_switches_per_article"] > 0
     # Through the Prefect flow, as `tradewatch backfill` runs it: 30 hourly articles, one window.
     assert figures["backfill_flow_30_articles_per_s"] > 0
     assert figures["backfill_flow_30_windows"] == 1
