@@ -19,6 +19,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import fcntl
 import logging
 import multiprocessing
 import os
@@ -177,22 +178,20 @@ def _portable(exc: BaseException) -> BaseException:
 
 # --- caller side ---------------------------------------------------------------------------
 
-# Linux's fcntl codes for a pipe's buffer size (absent from the fcntl module before 3.10 on
-# some builds, so spelled out).
-_F_SETPIPE_SZ, _F_GETPIPE_SZ = 1031, 1032
 _PIPE_BYTES = 1 << 20
 
 
 def _widen(conn: Connection) -> int:
     """Make the pipe behind ``conn`` hold ``_PIPE_BYTES`` where the system allows; the bytes
     it holds. A pipe that stays small only makes a large page wait for the worker to read."""
+    setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if setting is None:
+        return 1 << 16  # a guess at the system's default; only the waiting depends on it
     try:
-        import fcntl
-
-        fcntl.fcntl(conn.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
-        return int(fcntl.fcntl(conn.fileno(), _F_GETPIPE_SZ))
-    except (ImportError, OSError):
-        return 1 << 16  # Linux's default; elsewhere a guess, and only a guess is needed
+        fcntl.fcntl(conn.fileno(), setting, _PIPE_BYTES)
+        return int(fcntl.fcntl(conn.fileno(), fcntl.F_GETPIPE_SZ))
+    except OSError:  # over the system's limit for pipes (/proc/sys/fs/pipe-max-size)
+        return 1 << 16
 
 
 class _Worker:
@@ -242,8 +241,9 @@ class AnalysisPool:
 
     The caller writes each job down a worker's pipe and reads the answers itself, when it
     asks for one (``_Pumped``). A ``ProcessPoolExecutor`` did the same with two threads of
-    its own in the caller, each page handed between three threads; the backfill's writing
-    process, which sets the pace, spent ~10% of its time on that (BENCHMARKS.md).
+    its own in the caller, each page handed between three threads: without them the
+    backfill's writing process spends about a seventh less CPU per article (BENCHMARKS.md,
+    tenth round).
     """
 
     def __init__(self, baseline: Baseline, workers: int) -> None:
