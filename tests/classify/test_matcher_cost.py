@@ -20,7 +20,6 @@ from classify.rules import RuleClassifier
 # otherwise put a lookbehind after the cue's first word ("\bcustoms\b(?<!wedding customs)").
 STEMLESS = {
     r"\b(?<!ministry of )(?<!minister of )external economic (affairs|relations)\b",
-    r"\b(?<!military )(?<!defen[cs]e )(?<!sports )(?<!parliamentary )delegations?\b",
     r"\b(?<!independent )(?<!rights )monitor\w*",
     r"\b(import )?blacklist\w*|\bmade at home\b|\bproduc\w* at home\b",
     r"\b(import )?blacklist ([\w'-]+ ){0,2}(grows?|expand\w*|lengthen\w*|widen\w*)",
