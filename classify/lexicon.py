@@ -69,7 +69,7 @@ GENERIC_LOOSENING = re.compile(
     r"encourag\w*|boost\w*|widen\w*|open(ed|ing)? up|toleran\w*|tolerat\w*|"
     r"flexib\w*|more freely|openly|lets|letting|waiv\w*|exempt\w*|attract\w*|incentiv\w*|"
     r"open(s|ed|ing)? the door to|sign(s|ed|ing)? off on|green ?light\w*|gave the go-ahead|"
-    r"cleared the way|(turn\w*|turning) a blind eye|no longer need\w*|"
+    r"cleared the way|(turn\w*|turning) a blind eye|look\w* the other way|no longer need\w*|"
     r"no longer (have|has|had) to|let(?!'s| alone)|"
     r"(drop|scrap|abandon)\w* ([\w'-]+ ){0,3}(requirements?|preconditions?|conditions|rules?|"
     r"demands?|restrictions?|pledges?|wording|clauses?)|"
@@ -131,7 +131,7 @@ GENERIC_REAFFIRMATION = re.compile(
     r"mirror(s|ed|ing)? ([\w'-]+ ){0,3}(statements?|documents?|wording|language|formulations?)|"
     r"repeat\w* ([\w'-]+ ){0,3}(demands?|calls?|line|position|pledges?)|"
     r"(still|remains?|remained) (in (force|place|effect)|the norm)|word for word|"
-    r"nothing (has )?changed|no change|flat|(at|by) (roughly |about )?the same "
+    r"nothing (has |would |will )?chang(ed|e)|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
     r"(grip|control|lid|rein|cap)|at (last year.s|the previous year.s) levels?|"
     r"no (sign|signs|indication|evidence) of (a |any )?(change|shift|let-up|policy shift))\b"
@@ -182,8 +182,9 @@ CESSATION_AFTER = re.compile(
 NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
-    r"\b((prov(e|ed|es|en)|(is|was|were|are|been)) (to be )?(unfounded|untrue|false|denied|"
-    r"dismissed|rejected|ruled out|not true)|(has|have|had) not materiali[sz]ed|"
+    r"\b((prov(e|ed|es|en)|(is|was|were|are|been)|turn(ed|s)? out) (to be )?"
+    r"(unfounded|untrue|false|denied|dismissed|rejected|ruled out|not true)|"
+    r"(has|have|had) not materiali[sz]ed|"
     rf"{_CAME_TO_NOTHING})\b"
 )
 # One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.

@@ -55,7 +55,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.27" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.28" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1050,7 +1050,8 @@ def test_domestic_and_military_news_is_not_trade_policy(
     assert not _assess(classifier, text).relevant
 
 
-# rules-12 to rules-14: cases met in tests/data/blind12.jsonl, blind14.jsonl and blind16.jsonl
+# rules-12 to rules-15: cases met in tests/data/blind12.jsonl, blind14.jsonl, blind16.jsonl and
+# blind18.jsonl
 
 
 @pytest.mark.parametrize(
@@ -1128,6 +1129,16 @@ def test_domestic_and_military_news_is_not_trade_policy(
         pytest.param(PERSISTENCE_BEFORE, "the country would keep ", True, id="keep"),
         # rules-14: from tests/data/blind16.jsonl
         pytest.param(DENIAL_AFTER, "reports of a recall are not true", True, id="not-true"),
+        # rules-15: from tests/data/blind18.jsonl
+        pytest.param(
+            DENIAL_AFTER, "the closure rumours turned out to be false", True, id="turned-out-false"
+        ),
+        pytest.param(
+            GENERIC_LOOSENING, "the security agents look the other way", True, id="look-away"
+        ),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "officials said nothing would change", True, id="would-change"
+        ),
         pytest.param(
             GENERIC_LOOSENING, "firms have been given permission to", True, id="given-permission"
         ),
@@ -1316,6 +1327,42 @@ def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matche
             Direction.REAFFIRMATION,
             id="a-recall-report-untrue",
         ),
+        # rules-15: from tests/data/blind18.jsonl
+        pytest.param(
+            "",
+            "North Korean trade officers who were recalled to Pyongyang last year have returned "
+            "to their posts in Shenyang, Chinese partners said.",
+            Direction.LOOSENING,
+            id="back-at-their-posts",
+        ),
+        pytest.param(
+            "",
+            "North Korean trading firms have been ordered to double what they pay into the "
+            "party's 'loyalty fund', a source in Pyongyang said.",
+            Direction.TIGHTENING,
+            id="loyalty-fund-doubled",
+        ),
+        pytest.param(
+            "",
+            "North Korea told shoe factories to halt purchases of Chinese rubber and switch to "
+            "domestic materials, a source said.",
+            Direction.TIGHTENING,
+            id="switch-to-domestic",
+        ),
+        pytest.param(
+            "Pyongyang caps consumer-goods imports",
+            "North Korea's cabinet set a new ceiling on imports of soap and biscuits, a source "
+            "said.",
+            Direction.TIGHTENING,
+            id="imports-capped",
+        ),
+        pytest.param(
+            "",
+            "Chinese investors in North Korea's Rason zone were told to wind up their joint "
+            "ventures by December, NK News reported.",
+            Direction.TIGHTENING,
+            id="joint-ventures-wound-up",
+        ),
         pytest.param(
             "Chongjin inspection team leaves early",
             "A central inspection group that had been auditing trading companies in Chongjin "
@@ -1359,6 +1406,19 @@ def test_items_from_the_blind_sets_since_the_twelfth(
             "New state shops opened near the Hyesan market, aimed at easing shortages of daily "
             "necessities in the border city, KCNA said.",
             id="easing-shortages",
+        ),
+        # rules-15: from tests/data/blind18.jsonl
+        pytest.param(
+            "",
+            "North Korean soldiers crossed the Military Demarcation Line again as the North keeps "
+            "building walls and laying mines along the border, the JCS said.",
+            id="walls-and-mines-on-the-mdl",
+        ),
+        pytest.param(
+            "",
+            "The Youth League in Hamhung set up inspection teams to check students' notebooks for "
+            "South Korean spellings, a source in North Korea said.",
+            id="youth-league-inspects-students",
         ),
         # rules-14: from tests/data/blind16.jsonl
         pytest.param(

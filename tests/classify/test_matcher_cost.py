@@ -21,7 +21,7 @@ from classify.rules import RuleClassifier
 STEMLESS = {
     r"\b(?<!ministry of )(?<!minister of )external economic (affairs|relations)\b",
     r"\b(?<!independent )(?<!rights )monitor\w*",
-    r"\b(import )?blacklist\w*|\bmade at home\b|\bproduc\w* at home\b",
+    r"\b(import )?blacklist\w*|\bmade at home\b|\bproduc\w* ([\w'-]+ ){0,5}at home\b",
     r"\b(import )?blacklist ([\w'-]+ ){0,2}(grows?|expand\w*|lengthen\w*|widen\w*)",
     r"\b(?<!south )korean (workers|builders|labou?rers|construction workers|crews)",
     r"\b(group )?tours?\b",
