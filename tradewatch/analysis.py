@@ -179,6 +179,9 @@ def _portable(exc: BaseException) -> BaseException:
 # --- caller side ---------------------------------------------------------------------------
 
 _PIPE_BYTES = 1 << 20
+# What a pipe holds when it cannot be widened: Linux's default, elsewhere a guess (only how
+# often a large page waits for the worker to read depends on it).
+_DEFAULT_PIPE_BYTES = 1 << 16
 
 
 def _widen(conn: Connection) -> int:
@@ -186,12 +189,12 @@ def _widen(conn: Connection) -> int:
     it holds. A pipe that stays small only makes a large page wait for the worker to read."""
     setting = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
     if setting is None:
-        return 1 << 16  # a guess at the system's default; only the waiting depends on it
+        return _DEFAULT_PIPE_BYTES
     try:
         fcntl.fcntl(conn.fileno(), setting, _PIPE_BYTES)
         return int(fcntl.fcntl(conn.fileno(), fcntl.F_GETPIPE_SZ))
     except OSError:  # over the system's limit for pipes (/proc/sys/fs/pipe-max-size)
-        return 1 << 16
+        return _DEFAULT_PIPE_BYTES
 
 
 class _Worker:
