@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             rate = count / result["wall"]
             figure(f"backfill_{count}_articles_per_s", rate, "articles/s")
             figure(f"backfill_{count}_cpu_ms_per_article", 1000 * result["cpu"] / count, "ms")
+            # Cores kept busy (the site's own CPU aside): against the core count, whether the
+            # run was short of CPU or waited, whichever spell the machine was in.
+            figure(f"backfill_{count}_cores_busy", result["cpu"] / result["wall"], "cores")
             # The process that fetches and stores, whose pace the backfill goes at when the
             # workers keep up: its CPU, and how often it waited or handed over to a thread.
             figure(

@@ -63,6 +63,7 @@ def test_backfill_reports_rate_and_rss_per_size() -> None:
             <= (figures[f"backfill_{n}_cpu_ms_per_article"])
         )
         assert figures[f"backfill_{n}_pipeline_switches_per_article"] > 0
+        assert figures[f"backfill_{n}_cores_busy"] > 0
     # Through the Prefect flow, as `tradewatch backfill` runs it: 30 hourly articles, one window.
     assert figures["backfill_flow_30_articles_per_s"] > 0
     assert figures["backfill_flow_30_windows"] == 1
