@@ -265,9 +265,10 @@ RESTATEMENT = re.compile(
     r"renew(ed|s)? every year|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
-# A restriction that carries on rather than starts: "surveillance remains intense".
+# A restriction that carries on rather than starts: "surveillance remains intense". Not
+# "may no longer keep cash abroad": a keeping that ends.
 PERSISTENCE = re.compile(
     r"\b(still|(?<!that )(?<!which )(?<!who )remain\w*|continu\w*|persist\w*|unchanged|as before|"
     r"maintain\w*|"
-    r"kept|keeps?|as usual|stay(s|ed|ing)?)\b"
+    r"k(?<!longer k)(?<!not k)(ept|eeps?)|as usual|stay(s|ed|ing)?)\b"
 )

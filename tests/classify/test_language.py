@@ -55,7 +55,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.28" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.29" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1050,8 +1050,8 @@ def test_domestic_and_military_news_is_not_trade_policy(
     assert not _assess(classifier, text).relevant
 
 
-# rules-12 to rules-15: cases met in tests/data/blind12.jsonl, blind14.jsonl, blind16.jsonl and
-# blind18.jsonl
+# rules-12 to rules-16: cases met in tests/data/blind12.jsonl, blind14.jsonl, blind16.jsonl,
+# blind18.jsonl and blind20.jsonl
 
 
 @pytest.mark.parametrize(
@@ -1371,6 +1371,112 @@ def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matche
             Direction.LOOSENING,
             id="an-inspection-group-leaves",
         ),
+        # rules-16: from tests/data/blind20.jsonl
+        pytest.param(
+            "",
+            "A Yanji fish-processing company has signed a 15-year joint venture with a North "
+            "Korean partner in the Rason zone, a city bulletin said.",
+            Direction.LOOSENING,
+            id="joint-venture-signed",
+        ),
+        pytest.param(
+            "",
+            "A Russian shipping group has agreed with North Korean partners to invest in a new "
+            "grain terminal at Rajin port, the company said.",
+            Direction.LOOSENING,
+            id="agreed-to-invest",
+        ),
+        pytest.param(
+            "",
+            "North Korean customs at Namyang extended weekday hours to 8 p.m. this month, a "
+            "source in North Hamgyong Province said.",
+            Direction.LOOSENING,
+            id="customs-hours-extended",
+        ),
+        pytest.param(
+            "",
+            "A Vietnamese trader signed the first coffee deal with North Korea in a decade, "
+            "Vietnam's trade ministry said.",
+            Direction.LOOSENING,
+            id="first-deal-with-the-north",
+        ),
+        pytest.param(
+            "",
+            "Mongolia will start selling wool to North Korea under an economic protocol signed "
+            "in Ulaanbaatar on Monday, Montsame reported.",
+            Direction.LOOSENING,
+            id="a-protocol-signed",
+        ),
+        pytest.param(
+            "",
+            "North Korea's Cabinet now allows shoe factories to import Chinese soles they had "
+            "been told to make at home, a source in Sinuiju said.",
+            Direction.LOOSENING,
+            id="factories-allowed-to-import",
+        ),
+        pytest.param(
+            "",
+            "North Korea has sent some 200 more construction workers to Laos this year, a "
+            "Vientiane developer said.",
+            Direction.LOOSENING,
+            id="workers-sent-to-laos",
+        ),
+        pytest.param(
+            "",
+            "North Korean builders started work on a hotel in Vladivostok in May, local media "
+            "reported.",
+            Direction.LOOSENING,
+            id="builders-began-work",
+        ),
+        pytest.param(
+            "",
+            "North Korea cut the share of dollar earnings that trading firms hand to the state, "
+            "a source in Pyongyang said.",
+            Direction.LOOSENING,
+            id="share-of-earnings-lowered",
+        ),
+        pytest.param(
+            "",
+            "North Korea ordered about 300 seamstresses working at garment plants in Dandong, "
+            "Liaoning Province, to return home by April, managers said.",
+            Direction.TIGHTENING,
+            id="ordered-to-return-home",
+        ),
+        pytest.param(
+            "",
+            "North Korea sent only three officials to the Harbin trade fair this year, a Chinese "
+            "agent said.",
+            Direction.TIGHTENING,
+            id="only-three-officials",
+        ),
+        pytest.param(
+            "",
+            "North Korea's security ministry has set up permanent offices inside several large "
+            "trading companies, sources said.",
+            Direction.TIGHTENING,
+            id="security-offices-in-trading-companies",
+        ),
+        pytest.param(
+            "",
+            "North Korea raised hard-currency earning quotas for trading firms by a quarter, a "
+            "source in Pyongyang said.",
+            Direction.TIGHTENING,
+            id="currency-quotas-raised",
+        ),
+        pytest.param(
+            "",
+            "Trading firms in North Korea were ordered to deposit all earnings in state banks "
+            "and may no longer keep cash abroad, a source said.",
+            Direction.TIGHTENING,
+            id="may-no-longer-keep",
+        ),
+        pytest.param(
+            "",
+            "North Korea's Wonsan-Kalma resort is still off-limits to Western tourists, tour "
+            "operators said.",
+            Direction.REAFFIRMATION,
+            id="still-off-limits",
+        ),
     ],
 )
 def test_items_from_the_blind_sets_since_the_twelfth(
@@ -1444,6 +1550,19 @@ def test_items_from_the_blind_sets_since_the_twelfth(
             "The trade union federation called on its members to root out non-socialist "
             "practices in the workplace, KCNA said.",
             id="a-trade-union-plenum",
+        ),
+        # rules-16: from tests/data/blind20.jsonl
+        pytest.param(
+            "North Korean art troupe closes Chinese tour",
+            "North Korea's Mansudae Art Troupe ended a two-week tour of China with a concert in "
+            "Shenyang, KCNA said.",
+            id="a-troupe-closes-its-tour",
+        ),
+        pytest.param(
+            "",
+            "A UN report says North Korea carries out public executions of people caught "
+            "sharing South Korean films.",
+            id="executions-over-films",
         ),
     ],
 )
