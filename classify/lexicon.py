@@ -15,7 +15,8 @@ DPRK_MENTION = re.compile(
     r"democratic people's republic of korea|workers' party|"
     r"sinuiju|rason|rajin|sonbong|hyesan|chongjin|hoeryong|nampo|kaesong|wonsan|"
     r"ryanggang|yanggang|north pyongan|south pyongan|north hamgyong|north hamkyung|"
-    r"south hamgyong|jagang|chagang|"
+    r"south hamgyong|jagang|chagang|north phyongan|south phyongan|north hwanghae|south hwanghae|"
+    r"kanggye|manpo|musan|pyongsong|kimchaek|"
     # The outlet's sources are inside the country ("a source in Hyesan told Daily NK"), and
     # these bodies are North Korea's own: a report naming them is about the North.
     r"daily nk|foreign trade bank|ministry of (state security|external economic relations)|"
@@ -99,7 +100,11 @@ GENERIC_TIGHTENING = re.compile(
     r"border|record|peak|level))))(?![- ]door)|"
     r"fin(ed|es|ing)|tighter|revok\w*|strip(s|ped|ping)?|"
     r"fenc(e|es|ed|ing)|"
-    r"vet(s|ted|ting)|froz(e|en)|freez\w*|reject\w*|"
+    r"vet(s|ted|ting)|froz(e|en)|freez\w*|"
+    # "rejected the report as a fabrication" answers a critic; it restricts nothing
+    r"reject\w*(?! ([\w'-]+ ){0,3}as ['\"]?(a |an )?(fabrication|slander|lie|smear|fake|false|"
+    r"groundless|baseless|hostile|politically|interference|provocation))|"
+    r"limit(s|ed|ing)? (how many|the number of|the size of)|"
     r"monopol\w*|recentrali[sz]\w*|requir(e|ed|es|ing|ements?)|enforc(e|ed|es|ing|ement)|"
     r"deport\w*|tougher|toughen\w*|stringent|mandatory|strict|"
     r"cancel\w*|intercept\w*|turned (back|away)|sever(s|ed|ing)?|forbid\w*|forbade|"
@@ -134,7 +139,8 @@ GENERIC_REAFFIRMATION = re.compile(
     r"nothing (has |would |will )?chang(ed|e)|no change|flat|(at|by) (roughly |about )?the same "
     r"(rate|pace|level)|steady pace|keep\w* (a |its |up )?(tight|strict|firm|close) "
     r"(grip|control|lid|rein|cap)|at (last year.s|the previous year.s) levels?|"
-    r"no (sign|signs|indication|evidence) of (a |any )?(change|shift|let-up|policy shift))\b"
+    r"no (sign|signs|indication|evidence) of (a |any )?(change|shift|let-up|policy shift)|"
+    r"same size as)\b"
 )
 
 # "not", "cannot", "no longer", "unable to" within a few words before a cue.
@@ -229,6 +235,8 @@ SINCE_BEFORE = re.compile(
     # "after two years in which dozens were arrested"
     r"|\bafter ([\w'-]+ ){0,2}(years?|months|decades?) (in which|during which|when) "
     r"([\w'-]+ ){0,4}$"
+    # "again allowed after a two-year freeze": the restriction the news ends
+    r"|\bafter (a|an) ([\w'-]+ )?([\w]+-(year|month|week)|years?-long|months?-long|long|lengthy) $"
 )
 # A clause about how things stood before the news ("until now, firms were vetted", "during
 # the pandemic the border was sealed"): its directional cues are background and weigh little.
@@ -263,6 +271,9 @@ RESTATEMENT = re.compile(
     r"reissu\w* ((the|its|their|an?) )?([\w'-]+ )?(instructions?|orders?|guidelines?|directives?|"
     r"warnings?|calls?|decrees?|statements?|appeals?)|"
     r"renew(ed|s)? every year|"
+    # "a delegation about the same size as in the previous two years": continuity, not a move
+    r"(about |roughly )?the same (size|level|scale|number) as (in )?(the )?"
+    r"(previous|past|prior|last|earlier)|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
 # A restriction that carries on rather than starts: "surveillance remains intense". Not
@@ -270,5 +281,7 @@ RESTATEMENT = re.compile(
 PERSISTENCE = re.compile(
     r"\b(still|(?<!that )(?<!which )(?<!who )remain\w*|continu\w*|persist\w*|unchanged|as before|"
     r"maintain\w*|"
-    r"k(?<!longer k)(?<!not k)(ept|eeps?)|as usual|stay(s|ed|ing)?)\b"
+    # Not "cash kept in China": a participle saying where, not that a rule carries on.
+    r"k(?<!longer k)(?<!not k)(ept(?! (at|abroad|inside|outside|overseas|by)\b)"
+    r"(?! in (?!place|force|effect)\b)|eeps?)|as usual|stay(s|ed|ing)?)\b"
 )

@@ -10,11 +10,13 @@ from classify.baseline import Trend
 from classify.lexicon import (
     BACKGROUND,
     DENIAL_AFTER,
+    DPRK_MENTION,
     GENERIC_LOOSENING,
     GENERIC_REAFFIRMATION,
     GENERIC_TIGHTENING,
     HEDGE,
     NEGATION_BEFORE,
+    PERSISTENCE,
     PERSISTENCE_BEFORE,
     RESTATEMENT,
     SINCE_BEFORE,
@@ -55,7 +57,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.29" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.30" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1196,6 +1198,19 @@ def test_domestic_and_military_news_is_not_trade_policy(
         pytest.param(
             RESTATEMENT, "the ministry reissued its instructions", True, id="instructions-reissued"
         ),
+        # rules-17: a participle of place is no persistence; a rule kept in place is.
+        pytest.param(PERSISTENCE, "including cash kept in china", False, id="kept-in-china"),
+        pytest.param(PERSISTENCE, "controls were kept in place", True, id="kept-in-place"),
+        pytest.param(SINCE_BEFORE, "allowed again after a two-year ", True, id="after-a-freeze"),
+        pytest.param(SINCE_BEFORE, "police launched a new ", False, id="a-new-crackdown"),
+        pytest.param(GENERIC_TIGHTENING, "it rejected the bid", True, id="rejected-a-bid"),
+        pytest.param(
+            GENERIC_TIGHTENING, "rejected the report as a fabrication", False, id="as-fabrication"
+        ),
+        pytest.param(
+            RESTATEMENT, "about the same size as in the previous two years", True, id="same-size"
+        ),
+        pytest.param(DPRK_MENTION, "markets in south phyongan province", True, id="phyongan"),
     ],
 )
 def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
@@ -1477,6 +1492,78 @@ def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matche
             Direction.REAFFIRMATION,
             id="still-off-limits",
         ),
+        # rules-17: from tests/data/blind22.jsonl
+        pytest.param(
+            "",
+            "Police in South Phyongan Province confiscated Chinese shampoo from market stalls and "
+            "told vendors to sell such goods only through state-run shops.",
+            Direction.TIGHTENING,
+            id="a-province-spelt-phyongan",
+        ),
+        pytest.param(
+            "",
+            "Security monitoring of North Korean trading staff abroad has not changed at all, a "
+            "defector said. The surveillance of trade officials posted in China has not "
+            "changed either, another said.",
+            Direction.REAFFIRMATION,
+            id="has-not-changed",
+        ),
+        pytest.param(
+            "",
+            "North Korea has approved the first tours for European travellers to Samjiyon, a "
+            "Beijing agency said, and bookings opened on Monday.",
+            Direction.LOOSENING,
+            id="tours-approved-bookings-opened",
+        ),
+        pytest.param(
+            "",
+            "North Korean trading companies signed purchase agreements with Russian and Mongolian "
+            "firms at the Pyongyang fair, a visitor said.",
+            Direction.LOOSENING,
+            id="agreements-with-firms-of-two-nations",
+        ),
+        pytest.param(
+            "",
+            "A new order tells North Korean trading companies to deposit all foreign currency, "
+            "including cash kept in China, and caps the cash a representative may hold at $5,000.",
+            Direction.TIGHTENING,
+            id="cash-kept-in-china-and-capped",
+        ),
+        pytest.param(
+            "",
+            "North Korean donju are again being allowed to finance imports under a trading "
+            "company's name after a two-year freeze, sources said.",
+            Direction.LOOSENING,
+            id="again-allowed-after-a-freeze",
+        ),
+        pytest.param(
+            "",
+            "Sinuiju customs has switched from opening every container to random sampling, "
+            "brokers said, roughly halving clearance times.",
+            Direction.LOOSENING,
+            id="random-sampling-at-customs",
+        ),
+        pytest.param(
+            "",
+            "North Korea sent a four-member delegation to the Vladivostok forum, the same size as "
+            "in previous years, and still limits how many trade officials travel abroad.",
+            Direction.REAFFIRMATION,
+            id="a-delegation-the-same-size",
+        ),
+        pytest.param(
+            "",
+            "Tour operators said North Korea has given no indication of opening the Wonsan-Kalma "
+            "resort to Western foreigners.",
+            Direction.REAFFIRMATION,
+            id="no-indication-of-opening-a-resort",
+        ),
+        pytest.param(
+            "Chongjin company trades under its own name again",
+            "A company of the North Hamgyong provincial committee received renewed waku and was "
+            "permitted to import tyres under its own name, a source said.",
+            Direction.LOOSENING,
+            id="renewed-waku-own-name",
+        ),
     ],
 )
 def test_items_from_the_blind_sets_since_the_twelfth(
@@ -1563,6 +1650,21 @@ def test_items_from_the_blind_sets_since_the_twelfth(
             "A UN report says North Korea carries out public executions of people caught "
             "sharing South Korean films.",
             id="executions-over-films",
+        ),
+        # rules-17: from tests/data/blind22.jsonl
+        pytest.param(
+            "",
+            "North Korea's trade union federation met in Pyongyang and discussed ways to "
+            "intensify ideological education among workers; speakers called for a stronger role "
+            "for union organisations at factories, KCNA said.",
+            id="ideological-education-among-workers",
+        ),
+        pytest.param(
+            "",
+            "A UN report documents forced labour in North Korean prisons and urges Pyongyang to "
+            "admit monitors. North Korea's mission rejected it as 'a fabrication by hostile "
+            "forces'.",
+            id="a-report-rejected-as-a-fabrication",
         ),
     ],
 )
