@@ -87,7 +87,7 @@ GENERIC_TIGHTENING = re.compile(
     # "banned under UN sanctions" names a legal status, not a move
     r"\b(tighten\w*|crack\w* ?down|crackdowns?|clamp\w* down|restrict\w*|"
     r"ban(s|ned|ning)?(?! (under|by) (the )?(un|united nations|security council|sanctions))|"
-    r"prohibit\w*|intensif\w*|step(ped|s)? up|reinforc\w*|punish\w*|"
+    r"prohibit\w*|intensif\w*|step(ped|s)?[ -]up|reinforc\w*|punish\w*|"
     # "strengthening embankments" is flood work
     r"strengthen\w*(?! (the )?(embankments?|levees?|dykes?|dikes?|flood|river ?banks?))|"
     r"arrest\w*|detain(s|ed|ing)?|confiscat\w*|seiz\w*|suspend\w*|halt\w*|seal\w*|"
@@ -122,7 +122,7 @@ GENERIC_REAFFIRMATION = re.compile(
     r"long-?standing (position|policy|line|stance|wording)|"
     r"same ([\w'-]+ ){0,3}as (before|last year|usual|ever|in previous years)|"
     r"untouched|as normal|operating normally|"
-    r"(stays?|stayed|remains?|remained) (as it (is|was)|the same|stable)|"
+    r"(stays?|stayed|remains?|remained) (as (it|they) (is|are|was|were)|the same|stable)|"
     r"dismiss\w* ((the|these|those|such) )?(story|stories|rumou?rs?|reports?|talk|claims?|"
     r"suggestions?)|similar (level|rate|pace)|similar to (last|the previous) year|"
     r"no (new|fresh) ([\w'-]+ )?(agreements?|deals?|measures?|steps?|announcements?|partners|"
@@ -158,9 +158,9 @@ NEGATION_BEFORE = re.compile(
     r"(\s+\S+){0,6}"
     # "no form of economic exchange can be permitted"
     r"|\bno (\S+\s+){1,4}(can|could|will|would|may|shall)( be)?"
-    r"|\b(dismiss\w*|den(y|ies|ied|ying)|not confirm(ed)?) ([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|"
-    r"claims?) "
-    r"(that|of)\b(\s+\S+){0,6})"
+    r"|\b(dismiss\w*|den(y|ies|ied|ying)|not confirm(ed)?|(brush(ed|es|ing)? )?(off|aside)) "
+    r"([\w'-]+ ){0,2}(talk|reports?|rumou?rs?|claims?|questions) "
+    r"(that|of|about)\b(\s+\S+){0,6})"
     r"\s*$"
 )
 # The end of a restriction: "stopped confiscating", "lifted the ban", "no longer raids". A
@@ -175,6 +175,9 @@ CESSATION_BEFORE = re.compile(
     # "dropping earlier wording that required": not "trade dropped after the ban"
     r"|\bdropp(ed|ing) (the |its |their |an? )?(earlier |previous |former |old )?(\S+ )?"
     r"(that |which )?$"
+    # "ending a 2023 rule that sent all imports through state shops"
+    r"|\b(end(ed|ing|s)?|scrapp?(ed|ing|s)?|abolish\w*|lift(ed|ing|s)?) (a|an|the) ((19|20)\d\d )?"
+    r"(rule|ban|order|requirement|restriction) (that|which) $"
 )
 # The same, said after the restriction: "as the crackdown eases", "the ban was lifted".
 # (A few words may stand between: "the ban on importing 'domestically made' goods lifted";
@@ -190,7 +193,7 @@ NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 DENIAL_AFTER = re.compile(
     r"\b((prov(e|ed|es|en)|(is|was|were|are|been)|turn(ed|s)? out) (to be )?"
     r"(unfounded|untrue|false|denied|dismissed|rejected|ruled out|not true)|"
-    r"(has|have|had) not materiali[sz]ed|"
+    r"(has|have|had) not materiali[sz]ed|(has|have|had) not been borne out|"
     rf"{_CAME_TO_NOTHING})\b"
 )
 # One of these is in every match of DENIAL_AFTER: a clause without any cannot match it.
@@ -206,12 +209,15 @@ DENIAL_AFTER_WORDS = (
     "rejected",
     "ruled out",
     "materiali",
+    "borne out",
     "came to nothing",
     "come to nothing",
 )
 # A negation that denies a report ("dismissing reports that workers were ordered home"): the
 # line holds, so a denied tightening confirms rather than vanishing.
-DENIAL = re.compile(r"\b(den(y|ies|ied|ying)|dismiss\w*|rul(e|ed|es|ing) out)\b")
+DENIAL = re.compile(
+    r"\b(den(y|ies|ied|ying)|dismiss\w*|rul(e|ed|es|ing) out|brush\w* (off|aside))\b"
+)
 # An opening that carries on rather than starts: "continues to welcome investors", "still
 # allows", "went on importing through ship-to-ship transfers".
 PERSISTENCE_BEFORE = re.compile(

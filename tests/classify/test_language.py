@@ -9,6 +9,7 @@ import pytest
 from classify.baseline import Trend
 from classify.lexicon import (
     BACKGROUND,
+    CESSATION_BEFORE,
     DENIAL_AFTER,
     DPRK_MENTION,
     GENERIC_LOOSENING,
@@ -57,7 +58,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.30" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.31" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1211,6 +1212,16 @@ def test_domestic_and_military_news_is_not_trade_policy(
             RESTATEMENT, "about the same size as in the previous two years", True, id="same-size"
         ),
         pytest.param(DPRK_MENTION, "markets in south phyongan province", True, id="phyongan"),
+        # rules-18
+        pytest.param(GENERIC_TIGHTENING, "announced stepped-up patrols", True, id="stepped-up"),
+        pytest.param(
+            GENERIC_REAFFIRMATION, "the rules remain as they were", True, id="as-they-were"
+        ),
+        pytest.param(
+            DENIAL_AFTER, "reports of a deal have not been borne out", True, id="not-borne-out"
+        ),
+        pytest.param(CESSATION_BEFORE, "ending a 2023 rule that ", True, id="ending-a-rule-that"),
+        pytest.param(CESSATION_BEFORE, "a 2023 rule that ", False, id="a-rule-that"),
     ],
 )
 def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
@@ -1564,6 +1575,87 @@ def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matche
             Direction.LOOSENING,
             id="renewed-waku-own-name",
         ),
+        # rules-18: from tests/data/blind24.jsonl
+        pytest.param(
+            "",
+            "North Korean trade officials now require Western firms to sign a pledge against "
+            "'hostile policies' before any contract, a European trader said.",
+            Direction.TIGHTENING,
+            id="partners-made-to-sign-a-pledge",
+        ),
+        pytest.param(
+            "",
+            "Pyongyang told Japanese trading houses it would deal in civilian goods without first "
+            "demanding a change in Tokyo's position on the abductions, Kyodo reported.",
+            Direction.LOOSENING,
+            id="no-political-precondition",
+        ),
+        pytest.param(
+            "",
+            "North Korea's Cabinet struck 40 items from the list of goods trading companies may "
+            "import and told factories to use domestic substitutes instead, a source said.",
+            Direction.TIGHTENING,
+            id="items-struck-from-the-import-list",
+        ),
+        pytest.param(
+            "",
+            "Merchants in Hyesan, North Korea, were ordered to sell their yuan to state banks at "
+            "the official rate, and those who refuse will lose their stall licences.",
+            Direction.TIGHTENING,
+            id="yuan-sold-to-state-banks",
+        ),
+        pytest.param(
+            "",
+            "A North Korean decree on the Rason zone lengthens land-use terms and creates "
+            "favourable conditions for foreign investors, KCNA said.",
+            Direction.LOOSENING,
+            id="a-zone-law-for-investors",
+        ),
+        pytest.param(
+            "",
+            "North Korea went on importing fuel and exporting coal by ship in 2025 through "
+            "ship-to-ship transfers, sanctions monitors said, finding no significant change in "
+            "methods.",
+            Direction.REAFFIRMATION,
+            id="transfers-as-before",
+        ),
+        pytest.param(
+            "",
+            "A plenary meeting of North Korea's party criticised the tendency to shut the doors "
+            "in the name of self-reliance and decided to import equipment urgently needed by "
+            "factories.",
+            Direction.LOOSENING,
+            id="doors-shut-in-the-name-of-self-reliance",
+        ),
+        pytest.param(
+            "",
+            "The new Tumen road bridge carried its first commercial cargo from Russia into North "
+            "Korea's Rason, part of Pyongyang's drive to spread its trade beyond China.",
+            Direction.LOOSENING,
+            id="a-bridge-carries-its-first-cargo",
+        ),
+        pytest.param(
+            "",
+            "Reports that North Korea and Russia agreed a quota for thousands of additional "
+            "North Korean workers have not been borne out, ferry records show.",
+            Direction.REAFFIRMATION,
+            id="a-quota-not-borne-out",
+        ),
+        pytest.param(
+            "",
+            "North Korean officials brushed off questions about rumoured tax breaks for "
+            "investors in the Rason zone. The rules for investment in the zone remain as they "
+            "were. No new measures were announced for investors.",
+            Direction.REAFFIRMATION,
+            id="tax-breaks-brushed-off",
+        ),
+        pytest.param(
+            "",
+            "Donju in North Korea can again pay trading companies to import goods on their "
+            "behalf, ending a 2023 rule that sent all imported goods through state-run shops.",
+            Direction.LOOSENING,
+            id="a-rule-that-sent-goods-through-state-shops-ended",
+        ),
     ],
 )
 def test_items_from_the_blind_sets_since_the_twelfth(
@@ -1672,6 +1764,18 @@ def test_more_domestic_news_that_is_not_trade_policy(
     classifier: RuleClassifier, title: str, text: str
 ) -> None:
     assert not _assess(classifier, text, title=title).relevant
+
+
+def test_items_removed_from_a_ban_list_are_a_loosening(classifier: RuleClassifier) -> None:
+    # rules-18's cue for items struck from "the list of goods firms may import" must not
+    # read a list of goods factories were barred from importing the same way.
+    a = _assess(
+        classifier,
+        "North Korea's Cabinet removed 200 items from a list of goods that factories were "
+        "barred from importing, a source said.",
+        title="North Korea trims import ban list",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
 
 
 def test_licences_handed_back_to_the_ministries_are_surrendered(
