@@ -16,7 +16,7 @@ DPRK_MENTION = re.compile(
     r"sinuiju|rason|rajin|sonbong|hyesan|chongjin|hoeryong|nampo|kaesong|wonsan|"
     r"ryanggang|yanggang|north pyongan|south pyongan|north hamgyong|north hamkyung|"
     r"south hamgyong|jagang|chagang|north phyongan|south phyongan|north hwanghae|south hwanghae|"
-    r"kanggye|manpo|musan|pyongsong|kimchaek|"
+    r"kanggye|manpo|musan|pyongsong|kimchaek|wonjong|tumangang|namyang|sinpo|"
     # The outlet's sources are inside the country ("a source in Hyesan told Daily NK"), and
     # these bodies are North Korea's own: a report naming them is about the North.
     r"daily nk|foreign trade bank|ministry of (state security|external economic relations)|"
@@ -185,7 +185,8 @@ CESSATION_BEFORE = re.compile(
 CESSATION_AFTER = re.compile(
     r"((is|was|were|has been|had been|have been|being|now|finally|quietly)\s+){0,2}"
     r"(eas(ed|es|ing)|lifted|relax(ed|es|ing)|loosen(ed|s|ing)|end(ed|s|ing)|"
-    r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing))\b"
+    r"wound down|winds? down|scrapped|rescinded|revoked|repealed|called off|laps(e|ed|es|ing)|"
+    r"pulled out)\b"
 )
 # A negation that states the policy outright ("no plans to reopen"), not a doubt about it.
 NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
@@ -239,7 +240,7 @@ SINCE_BEFORE = re.compile(
     # "absent since January 2020, when Pyongyang sealed its borders": the date's event
     r"|\b(since|in) ([\w'-]+ ){0,2}(19|20)\d\d,? when ([\w'-]+ ){0,2}$"
     # "after two years in which dozens were arrested"
-    r"|\bafter ([\w'-]+ ){0,2}(years?|months|decades?) (in which|during which|when) "
+    r"|\bafter ([\w'-]+ ){0,3}(years?|months|decades?) (in which|during which|when) "
     r"([\w'-]+ ){0,4}$"
     # "again allowed after a two-year freeze": the restriction the news ends
     r"|\bafter (a|an) ([\w'-]+ )?([\w]+-(year|month|week)|years?-long|months?-long|long|lengthy) $"
@@ -276,7 +277,9 @@ RESTATEMENT = re.compile(
     r"instructions?|orders?|language|wording)|repeat(ed|s|ing) that|"
     r"reissu\w* ((the|its|their|an?) )?([\w'-]+ )?(instructions?|orders?|guidelines?|directives?|"
     r"warnings?|calls?|decrees?|statements?|appeals?)|"
-    r"renew(ed|s)? every year|"
+    r"renew(ed|s)? every year|repeat(s|ed)?(?=:)|"
+    r"(will )?(stay|remain)s? in (place|force|effect)|"
+    r"(cap|limit|ceiling|ban|restrictions?) ([\w'-]+ ){0,5}to continue|"
     # "a delegation about the same size as in the previous two years": continuity, not a move
     r"(about |roughly )?the same (size|level|scale|number) as (in )?(the )?"
     r"(previous|past|prior|last|earlier)|"

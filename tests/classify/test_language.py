@@ -58,7 +58,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.31" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.32" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1222,6 +1222,10 @@ def test_domestic_and_military_news_is_not_trade_policy(
         ),
         pytest.param(CESSATION_BEFORE, "ending a 2023 rule that ", True, id="ending-a-rule-that"),
         pytest.param(CESSATION_BEFORE, "a 2023 rule that ", False, id="a-rule-that"),
+        # rules-19
+        pytest.param(RESTATEMENT, "central bank repeats: exchange only", True, id="repeats-colon"),
+        pytest.param(RESTATEMENT, "the cap on delegations will stay in place", True, id="in-place"),
+        pytest.param(DPRK_MENTION, "trucks at the quanhe-wonjong crossing", True, id="wonjong"),
     ],
 )
 def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matches: bool) -> None:
@@ -1656,6 +1660,91 @@ def test_the_wordings_since_rules_12(pattern: re.Pattern[str], text: str, matche
             Direction.LOOSENING,
             id="a-rule-that-sent-goods-through-state-shops-ended",
         ),
+        # rules-19: from tests/data/blind26.jsonl (short alerts)
+        pytest.param(
+            "Hyesan traders again sell Chinese soap",
+            "Traders at a Hyesan market in North Korea were again allowed to sell Chinese "
+            "soap this week, a source said.",
+            Direction.LOOSENING,
+            id="traders-again-allowed-to-sell",
+        ),
+        pytest.param(
+            "",
+            "Light-industry factories in North Korea were authorised this spring to import "
+            "Chinese zips and dyes, a source said.",
+            Direction.LOOSENING,
+            id="factories-authorised-to-import-parts",
+        ),
+        pytest.param(
+            "",
+            "About 200 construction workers from North Korea arrived in Khabarovsk on Tuesday "
+            "for housing projects, a local builders' group said.",
+            Direction.LOOSENING,
+            id="workers-from-north-korea-arrived",
+        ),
+        pytest.param(
+            "",
+            "North Korean customs at Sinuiju cut the inspection fee on each Chinese truck by "
+            "half, a Dandong haulier said.",
+            Direction.LOOSENING,
+            id="inspection-fee-cut",
+        ),
+        pytest.param(
+            "",
+            "North Korean trade officials in Shenyang must now hand over their phones for "
+            "weekly checks, a source told RFA.",
+            Direction.TIGHTENING,
+            id="phones-handed-over",
+        ),
+        pytest.param(
+            "",
+            "North Korea's Ministry of State Security has posted an officer to each trading "
+            "company at Nampho, a source said.",
+            Direction.TIGHTENING,
+            id="an-officer-posted-to-each-firm",
+        ),
+        pytest.param(
+            "",
+            "Russian operators were told the Wonsan-Kalma resort would not receive foreign "
+            "groups until further notice, and bookings were cancelled.",
+            Direction.TIGHTENING,
+            id="a-resort-not-receiving-groups",
+        ),
+        pytest.param(
+            "",
+            "The Hamhung city people's committee in North Korea has set up its own trading "
+            "company to import flour, a source said.",
+            Direction.LOOSENING,
+            id="a-city-sets-up-a-trading-company",
+        ),
+        pytest.param(
+            "",
+            "North Korea suspended a barter arrangement swapping its textiles for Mongolian "
+            "wool, Mongolian media said.",
+            Direction.TIGHTENING,
+            id="a-barter-arrangement-suspended",
+        ),
+        pytest.param(
+            "",
+            "A Chinese-North Korean joint venture began production of shoes in a zone outside "
+            "Sinuiju, a trader said.",
+            Direction.LOOSENING,
+            id="a-joint-venture-starts-production",
+        ),
+        pytest.param(
+            "Cap on North Korean trade delegations to continue",
+            "Officials were told the limit on the size of North Korean trade delegations "
+            "travelling abroad will stay in place.",
+            Direction.REAFFIRMATION,
+            id="a-delegation-cap-stays-in-place",
+        ),
+        pytest.param(
+            "Security officers leave Sinuiju trading firms",
+            "North Korean security officers stationed inside trading companies in Sinuiju "
+            "were pulled out last month, a source said.",
+            Direction.LOOSENING,
+            id="officers-pulled-out",
+        ),
     ],
 )
 def test_items_from_the_blind_sets_since_the_twelfth(
@@ -1757,6 +1846,13 @@ def test_items_from_the_blind_sets_since_the_twelfth(
             "admit monitors. North Korea's mission rejected it as 'a fabrication by hostile "
             "forces'.",
             id="a-report-rejected-as-a-fabrication",
+        ),
+        # rules-19: from tests/data/blind26.jsonl
+        pytest.param(
+            "Teen sentenced for dramas smuggled on USB",
+            "A student in Hyesan, North Korea, was sentenced to labour training for watching "
+            "South Korean dramas on a USB stick smuggled from China, a source said.",
+            id="dramas-smuggled-on-a-usb-stick",
         ),
     ],
 )
