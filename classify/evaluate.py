@@ -9,6 +9,10 @@ item the classifier calls not relevant counts as predicted ``none``, so it lower
 its gold class without adding a false positive to any class. Items whose gold label is not
 relevant do not enter the direction scores (they already cost relevance precision).
 
+Relevance is also scored by the length of the item's text (``SHORT_SENTENCES`` sentences or
+fewer, and longer): one- and two-sentence alerts are where the classifier misses most, and a
+corpus-wide figure hides how much.
+
 An item may also name its gold ``dimensions`` (the policy dimensions it is about). Where it
 does, every departing signal on a dimension outside that list is counted as a stray
 departure: the digest would lead with a change the item does not report.
@@ -22,12 +26,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classify.rules import RuleClassifier
+from classify.text import split_sentences
 from classify.types import ClassifierInput, Relation
 
 DIRECTION_LABELS = ("loosening", "tightening", "reaffirmation")
 IRRELEVANT_LABELS = ("dprk_not_trade", "non_dprk")
 LABELS = DIRECTION_LABELS + IRRELEVANT_LABELS
 PREDICTED_NONE = "none"
+SHORT_SENTENCES = 2  # texts of at most this many sentences are scored as "short"
+LENGTH_BANDS = ("short", "longer")
 
 
 class LabelledDataError(ValueError):
@@ -67,6 +74,14 @@ class EvalReport:
     items_with_dimensions: int = 0
     departing_signals: int = 0
     stray_departures: list[tuple[str, str, str]] = field(default_factory=list)
+    # Relevance over the items whose text has at most SHORT_SENTENCES sentences ("short") and
+    # over the rest ("longer").
+    relevance_by_length: dict[str, Scores] = field(default_factory=dict)
+
+
+def length_band(item: ClassifierInput) -> str:
+    """``short`` for a text of at most ``SHORT_SENTENCES`` sentences, else ``longer``."""
+    return "short" if len(split_sentences(item.text)) <= SHORT_SENTENCES else "longer"
 
 
 def _scores(tp: int, fp: int, fn: int) -> Scores:
@@ -84,6 +99,8 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
     errors: list[tuple[str, str, str]] = []
     stray: list[tuple[str, str, str]] = []
     n = with_dimensions = departing = 0
+    # band -> [true positives, false positives, false negatives] of relevance
+    by_length = {band: [0, 0, 0] for band in LENGTH_BANDS}
     for labelled in items:
         n += 1
         assessment = classifier.assess(labelled.item)
@@ -91,12 +108,16 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
         predicted = assessment.direction.value if assessment.relevant else PREDICTED_NONE
         if predicted not in columns:
             predicted = PREDICTED_NONE
+        counts = by_length[length_band(labelled.item)]
         if assessment.relevant and gold_relevant:
             rel_tp += 1
+            counts[0] += 1
         elif assessment.relevant:
             rel_fp += 1
+            counts[1] += 1
         elif gold_relevant:
             rel_fn += 1
+            counts[2] += 1
         if gold_relevant:
             confusion[labelled.label][predicted] += 1
             if predicted != labelled.label:
@@ -127,6 +148,7 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
         items_with_dimensions=with_dimensions,
         departing_signals=departing,
         stray_departures=stray,
+        relevance_by_length={band: _scores(*c) for band, c in by_length.items()},
     )
 
 
@@ -137,8 +159,14 @@ def format_report(report: EvalReport) -> str:
         f"items: {report.n_items}",
         f"relevance: precision={r.precision:.3f} recall={r.recall:.3f} f1={r.f1:.3f} "
         f"(relevant gold={r.support})",
-        "direction (gold-relevant items; not-relevant predictions count as 'none'):",
     ]
+    for band, s in report.relevance_by_length.items():
+        what = f"at most {SHORT_SENTENCES} sentences" if band == "short" else "more sentences"
+        lines.append(
+            f"  {band} texts ({what}): precision={s.precision:.3f} recall={s.recall:.3f} "
+            f"(relevant gold={s.support})"
+        )
+    lines.append("direction (gold-relevant items; not-relevant predictions count as 'none'):")
     for label, s in report.direction.items():
         lines.append(
             f"  {label:<14} precision={s.precision:.3f} recall={s.recall:.3f} "
@@ -177,6 +205,7 @@ def report_to_json(report: EvalReport) -> dict[str, object]:
     return {
         "n_items": report.n_items,
         "relevance": scores(report.relevance),
+        "relevance_by_length": {k: scores(v) for k, v in report.relevance_by_length.items()},
         "direction": {k: scores(v) for k, v in report.direction.items()},
         "direction_macro_f1": round(report.direction_macro_f1, 4),
         "confusion": report.confusion,

@@ -54,6 +54,25 @@ def test_format_report_ends_with_summary_line(classifier: RuleClassifier) -> Non
     assert json.loads(json.dumps(data))["relevance"]["f1"] == 1.0
 
 
+def test_relevance_is_also_scored_by_text_length(classifier: RuleClassifier) -> None:
+    long_noise = " ".join([NOISE] * 3)
+    report = evaluate(
+        [
+            _item("a", "tightening", TIGHT),  # one sentence, found
+            _item("b", "reaffirmation", NOISE),  # one sentence, missed
+            _item("c", "loosening", f"{LOOSE} {LOOSE} {LOOSE}"),  # three sentences, found
+            _item("d", "dprk_not_trade", long_noise),
+        ],
+        classifier,
+    )
+    short, longer = report.relevance_by_length["short"], report.relevance_by_length["longer"]
+    assert (short.recall, short.support) == (0.5, 2)
+    assert (longer.recall, longer.support) == (1.0, 1)
+    text = format_report(report)
+    assert "short texts (at most 2 sentences): precision=1.000 recall=0.500" in text
+    assert report_to_json(report)["relevance_by_length"]["longer"]["recall"] == 1.0  # type: ignore[index]
+
+
 def test_read_jsonl_names_the_bad_line(tmp_path: Path) -> None:
     path = tmp_path / "items.jsonl"
     good = json.dumps({"id": "1", "title": "t", "text": "x", "label": "non_dprk"})
