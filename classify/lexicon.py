@@ -278,10 +278,10 @@ RESTATEMENT = re.compile(
     r"reissu\w* ((the|its|their|an?) )?([\w'-]+ )?(instructions?|orders?|guidelines?|directives?|"
     r"warnings?|calls?|decrees?|statements?|appeals?)|"
     r"renew(ed|s)? every year|repeat(s|ed)?(?=:)|"
-    r"(will )?(stay|remain)s? in (place|force|effect)|"
+    r"(stay|remain)s? in (place|force|effect)|"
     r"(cap|limit|ceiling|ban|restrictions?) ([\w'-]+ ){0,5}to continue|"
     # "a delegation about the same size as in the previous two years": continuity, not a move
-    r"(about |roughly )?the same (size|level|scale|number) as (in )?(the )?"
+    r"the same (size|level|scale|number) as (in )?(the )?"
     r"(previous|past|prior|last|earlier)|"
     r"echo\w* ([\w'-]+ ){0,2}(language|wording|lines?))\b"
 )
