@@ -93,13 +93,13 @@ def _scores(tp: int, fp: int, fn: int) -> Scores:
 
 def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalReport:
     """Classify every item and score relevance and direction against the gold labels."""
-    rel_tp = rel_fp = rel_fn = 0
     columns = (*DIRECTION_LABELS, PREDICTED_NONE)
     confusion = {g: dict.fromkeys(columns, 0) for g in DIRECTION_LABELS}
     errors: list[tuple[str, str, str]] = []
     stray: list[tuple[str, str, str]] = []
     n = with_dimensions = departing = 0
-    # band -> [true positives, false positives, false negatives] of relevance
+    # band -> [true positives, false positives, false negatives] of relevance; the bands
+    # partition the items, so their sums are the corpus-wide counts
     by_length = {band: [0, 0, 0] for band in LENGTH_BANDS}
     for labelled in items:
         n += 1
@@ -110,13 +110,10 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
             predicted = PREDICTED_NONE
         counts = by_length[length_band(labelled.item)]
         if assessment.relevant and gold_relevant:
-            rel_tp += 1
             counts[0] += 1
         elif assessment.relevant:
-            rel_fp += 1
             counts[1] += 1
         elif gold_relevant:
-            rel_fn += 1
             counts[2] += 1
         if gold_relevant:
             confusion[labelled.label][predicted] += 1
@@ -140,7 +137,7 @@ def evaluate(items: Iterable[LabelledItem], classifier: RuleClassifier) -> EvalR
     macro = sum(s.f1 for s in direction.values()) / len(direction)
     return EvalReport(
         n_items=n,
-        relevance=_scores(rel_tp, rel_fp, rel_fn),
+        relevance=_scores(*(sum(column) for column in zip(*by_length.values(), strict=True))),
         direction=direction,
         direction_macro_f1=macro,
         confusion=confusion,
