@@ -9,6 +9,11 @@ as a fresh process per round (interpreter start and imports included, as from cr
 and CPU time of that process are compared. Both see the same site state in each round (the
 order alternates between rounds).
 
+tradewatch is also measured as it runs under ``tradewatch watch``: one resident process (the
+``Watcher`` itself, on a database of its own) started before round 0 and asked for one pass
+per round after the other two; its figures are that pass's wall and CPU time (worker
+processes included), and the ``resident`` ratios compare urlwatch's cold run with it.
+
     python -m bench.changecheck --outlets 50 --articles 10 --runs 3
     python -m bench.changecheck --no-urlwatch   # tradewatch only (used by the tests)
 """
@@ -98,6 +103,81 @@ def our_pass(db_url: str, workdir: Path, base_url: str, outlets: int, now: str) 
     )
 
 
+def our_watcher(db_url: str, workdir: Path, base_url: str, outlets: int) -> None:
+    """The child side of the resident measurement: a ``Watcher`` kept open, one pass per ISO
+    time read from stdin, its figures as one JSON line each on stdout."""
+    from bench.common import Stopwatch, peak_rss_mib
+    from bench.harness import bench_settings, feed_sources, write_sources_file
+    from tradewatch.watch import Watcher
+
+    sources = write_sources_file(workdir / "sources.yaml", feed_sources(base_url, outlets))
+    settings = bench_settings(db_url=db_url, data_dir=workdir).model_copy(
+        update={"sources_file": sources}
+    )
+    with Watcher(settings) as watcher:
+        print("ready", flush=True)
+        for line in sys.stdin:
+            with Stopwatch() as watch:
+                result = watcher.check(now=datetime.fromisoformat(line.strip()))
+            figures = {
+                "wall": watch.wall,
+                "cpu": watch.cpu,
+                "checked": result.checked,
+                "changed": result.summary["changed_articles"],
+                "failed": len(result.summary["failed_sources"]),
+                "peak_rss_mib": peak_rss_mib(),
+            }
+            print(json.dumps(figures), flush=True)
+
+
+class ResidentWatcher:
+    """``our_watcher`` in a child process, asked for a pass per round."""
+
+    def __init__(self, workdir: Path, base_url: str, outlets: int) -> None:
+        workdir.mkdir()
+        db_url = f"sqlite:///{(workdir / 'resident.db').as_posix()}"  # its own: it learns alone
+        cmd = [sys.executable, "-m", "bench.changecheck", "--child-watch", db_url]
+        cmd += [str(workdir), base_url, str(outlets)]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1
+        )
+        self._read()  # "ready": imports done, database migrated, pipeline open
+
+    def _read(self) -> str:
+        assert self._proc.stdout is not None
+        line = self._proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the resident watcher exited ({self._proc.wait()})")
+        return line
+
+    def check(self, now: datetime) -> tuple[float, dict[str, float]]:
+        """One pass at ``now``: (wall seconds seen from here, the watcher's own figures)."""
+        assert self._proc.stdin is not None
+        started = time.perf_counter()
+        self._proc.stdin.write(now.isoformat() + "\n")
+        self._proc.stdin.flush()
+        figures: dict[str, float] = json.loads(self._read())
+        wall = time.perf_counter() - started
+        if figures["failed"]:
+            raise RuntimeError(f"resident pass had {figures['failed']:.0f} failed sources")
+        return wall, figures
+
+    def __enter__(self) -> ResidentWatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()  # end of input: the watcher closes and exits
+        try:
+            self._proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--outlets", type=int, default=50)
@@ -106,10 +186,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-urlwatch", action="store_true", help="measure tradewatch only")
     parser.add_argument("--child-pass", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--child-watch", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_pass:
         db_url, workdir, base_url, outlets, now = args.child_pass
         our_pass(db_url, Path(workdir), base_url, int(outlets), now)
+        return 0
+    if args.child_watch:
+        db_url, workdir, base_url, outlets = args.child_watch
+        our_watcher(db_url, Path(workdir), base_url, int(outlets))
         return 0
 
     from bench.site import BASE_TIME, site_process
@@ -120,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="tw-bench-") as tmp,
         site_process(outlets=args.outlets, articles=args.articles) as site,
+        ResidentWatcher(Path(tmp) / "resident", site.base_url, args.outlets) as resident,
     ):
         workdir = Path(tmp)
         env = os.environ | {"HOME": str(workdir)}  # urlwatch keeps nothing in the real home
@@ -138,10 +224,12 @@ def main(argv: list[str] | None = None) -> int:
             return wall, cpu, len(_CHANGED.findall(out))
 
         now = BASE_TIME + timedelta(days=400)
-        ours(now)  # round 0: both sides learn the 500 pages; not measured
+        ours(now)  # round 0: every side learns the 500 pages; not measured
+        resident.check(now)
         if urlwatch:
             theirs()
-        rows: dict[str, list[float]] = {k: [] for k in ("ow", "oc", "oi", "tw", "tc", "n", "m")}
+        keys = ("ow", "oc", "oi", "tw", "tc", "n", "m", "rw", "rc", "rn", "rm")
+        rows: dict[str, list[float]] = {k: [] for k in keys}
         for run in range(1, args.runs + 1):
             now += timedelta(hours=1)
             site.mutate(args.fraction, now - timedelta(minutes=30))
@@ -160,17 +248,30 @@ def main(argv: list[str] | None = None) -> int:
             rows["oc"].append(oc)
             rows["oi"].append(inner["wall"])
             rows["n"].append(inner["changed"])
+            rw, watched = resident.check(now)
+            rows["rw"].append(rw)
+            rows["rc"].append(watched["cpu"])
+            rows["rn"].append(watched["changed"])
+            rows["rm"].append(watched["peak_rss_mib"])
         figure("pages", pages, "count")
         figure("ours_changed_found", median(rows["n"]), "count")
         figure("ours_wall_s", median(rows["ow"]), "s")
         figure("ours_cpu_s", median(rows["oc"]), "s")
         figure("ours_pass_in_process_s", median(rows["oi"]), "s")
+        figure("ours_resident_changed_found", median(rows["rn"]), "count")
+        figure("ours_resident_wall_s", median(rows["rw"]), "s")
+        figure("ours_resident_cpu_s", median(rows["rc"]), "s")
+        figure("ours_resident_peak_rss_mib", max(rows["rm"]), "MiB")
         if urlwatch:
             figure("urlwatch_changed_found", median(rows["m"]), "count")
             figure("urlwatch_wall_s", median(rows["tw"]), "s")
             figure("urlwatch_cpu_s", median(rows["tc"]), "s")
             figure("wall_ratio_urlwatch_over_ours", median(rows["tw"]) / median(rows["ow"]), "x")
             figure("cpu_ratio_urlwatch_over_ours", median(rows["tc"]) / median(rows["oc"]), "x")
+            figure(
+                "wall_ratio_urlwatch_over_resident", median(rows["tw"]) / median(rows["rw"]), "x"
+            )
+            figure("cpu_ratio_urlwatch_over_resident", median(rows["tc"]) / median(rows["rc"]), "x")
     return 0
 
 

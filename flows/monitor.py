@@ -1,8 +1,8 @@
 """The monitor flow: one pass over every configured source.
 
-Sources are checked in host groups (``flows.limits.host_groups``), one task per group: the
-sources of one host run one after another in a single task, groups on different hosts run in
-parallel, all within the fetch and host limits.
+Sources are checked in host groups (``tradewatch.monitor_pass.host_groups``), one task per
+group: the sources of one host run one after another in a single task, groups on different hosts
+run in parallel, all within the fetch and host limits.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.futures import PrefectFuture
 
-from flows.limits import ensure_limits, host_groups
-from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task, crash_report
+from flows.limits import ensure_limits
+from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task
 from tradewatch.alerts import send_immediate_alerts
+from tradewatch.monitor_pass import crash_report, host_groups, summarise
 from tradewatch.pipeline import SourceReport, prepare_database
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig, load_sources
@@ -64,17 +65,6 @@ def check_groups(
         for group in groups
     ]
     return collect_reports(list(zip(groups, futures, strict=True)))
-
-
-def summarise(reports: list[SourceReport]) -> dict[str, Any]:
-    return {
-        "sources": len(reports),
-        "failed_sources": sorted(r.source for r in reports if r.error_kind),
-        "new_articles": sum(r.new for r in reports),
-        "changed_articles": sum(r.changed for r in reports),
-        "departures": sum(r.departures for r in reports),
-        "reports": [vars(r) | {"outcome": str(r.outcome)} for r in reports],
-    }
 
 
 @flow(name="monitor", flow_run_name="monitor", log_prints=False)

@@ -4,11 +4,11 @@ Tasks take plain, serialisable parameters (sources' configs, file paths) and bui
 need themselves, so they run the same in process, on a worker, or in a deployment. Caching is
 off: every step reads and writes the database, and a cached result would skip real work.
 
-One task checks a group of sources that share hosts (``flows.limits.host_groups``): it takes
-the fetch and host slots once, opens the pipeline once and reads its sources one after
+One task checks a group of sources that share hosts (``tradewatch.monitor_pass.host_groups``):
+it takes the fetch and host slots once, opens the pipeline once and reads its sources one after
 another. Per-task costs (a task run's API round trips, taking the slots, loading the baseline,
-opening the database and the HTTP client) are paid per group instead of per source, and
-sources of one host no longer queue on that host's limit, each polling the server for a slot.
+opening the database and the HTTP client) are paid per group instead of per source, and sources
+of one host no longer queue on that host's limit, each polling the server for a slot.
 
 A source's own failures (dead site, malformed feed) are recorded values: the task fails with
 ``SourceFailed`` and is not retried (the next scheduled pass is the retry, and fetching again
@@ -33,6 +33,7 @@ from prefect.context import TaskRunContext
 from prefect.tasks import TaskRunNameCallbackWithParameters, exponential_backoff
 
 from flows.limits import fetch_slots
+from tradewatch.monitor_pass import crash_report
 from tradewatch.pipeline import DateWindow, SourceOutcome, SourceReport, check_source, open_pipeline
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig
@@ -58,14 +59,6 @@ class SourcesCrashed(Exception):
         self.reports = reports
         crashed = [f"{r.source}: {r.error}" for r in reports if r.error_kind == "crash"]
         super().__init__("; ".join(crashed))
-
-
-def crash_report(source: str, error: object) -> SourceReport:
-    """The report of a source whose check raised instead of returning a report."""
-    detail = error if isinstance(error, str) else repr(error)
-    return SourceReport(
-        source=source, outcome=SourceOutcome.ERROR, error_kind="crash", error=detail
-    )
 
 
 RETRIES = 3

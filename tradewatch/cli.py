@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "tradewatch.commands.web",
     "tradewatch.commands.sources",
     "tradewatch.commands.reclassify",
+    "tradewatch.commands.watch",
 )
 
 

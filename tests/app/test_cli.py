@@ -24,6 +24,7 @@ COMMANDS = [
     "export",
     "demo",
     "db",
+    "watch",
 ]
 
 

@@ -49,7 +49,10 @@ def test_changecheck_without_urlwatch_finds_the_changed_pages() -> None:
     )
     assert figures["pages"] == 10
     assert figures["ours_changed_found"] == 2
+    assert figures["ours_resident_changed_found"] == 2  # the resident watcher saw them too
     assert {"ours_wall_s", "ours_cpu_s", "ours_pass_in_process_s"} <= figures.keys()
+    assert figures["ours_resident_peak_rss_mib"] > 0
+    assert figures["ours_resident_cpu_s"] > 0 and figures["ours_resident_wall_s"] > 0
 
 
 def test_backfill_reports_rate_and_rss_per_size() -> None:
