@@ -216,13 +216,33 @@ def open_pipeline(
         engine.dispose()
 
 
-def is_due(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> bool:
-    """Whether the source's cadence (``fetch_every``) allows fetching it now."""
+@dataclass(frozen=True)
+class _MonitorState:
+    """What a monitor pass needs of a source's stored state, read once: when it was last
+    tried (its cadence) and the listing's validators (the conditional request)."""
+
+    last_attempt_at: datetime | None
+    validators: Validators
+
+    def is_due(self, source: SourceConfig, *, now: datetime) -> bool:
+        """Whether the source's cadence (``fetch_every``) allows fetching it now."""
+        last = self.last_attempt_at
+        return last is None or now - last >= source.fetch_every - _CADENCE_SLACK
+
+
+def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> _MonitorState:
     with Session(ctx.engine) as session:
-        state = get_source_state(session=session, name=source.name)
-        last = state.last_attempt_at
+        state = get_source_state(session=session, name=source.name, now=now)
+        seen = _MonitorState(
+            last_attempt_at=state.last_attempt_at,
+            validators=Validators(
+                etag=state.etag,
+                last_modified=state.last_modified,
+                body_sha256=state.last_body_sha256,
+            ),
+        )
         session.commit()
-    return last is None or now - last >= source.fetch_every - _CADENCE_SLACK
+    return seen
 
 
 def check_source(
@@ -239,15 +259,14 @@ def check_source(
     monitor's state alone, so the next monitor pass still sees what is new."""
     now = now or datetime.now(UTC)
     report = SourceReport(source=source.name)
-    if not force and window is None and not is_due(ctx, source, now=now):
+    monitoring = window is None
+    seen = _monitor_state(ctx, source, now=now) if monitoring else None
+    if seen is not None and not force and not seen.is_due(source, now=now):
         report.outcome = SourceOutcome.NOT_DUE
         return report
-    monitoring = window is None
     try:
-        if monitoring:
-            listing, entries = read_listing(
-                ctx.fetcher, source, validators=_validators(ctx, source)
-            )
+        if seen is not None:
+            listing, entries = read_listing(ctx.fetcher, source, validators=seen.validators)
         else:
             # Backfill reads the source's archive (older feed pages, sitemap, listing pages).
             assert window is not None
@@ -290,18 +309,6 @@ def check_source(
         report.outcome = SourceOutcome.CHANGED
     _record_success(ctx, source, report, listing=listing, now=now, remember=monitoring)
     return report
-
-
-def _validators(ctx: PipelineContext, source: SourceConfig) -> Validators:
-    with Session(ctx.engine) as session:
-        state = get_source_state(session=session, name=source.name)
-        validators = Validators(
-            etag=state.etag,
-            last_modified=state.last_modified,
-            body_sha256=state.last_body_sha256,
-        )
-        session.commit()
-    return validators
 
 
 def _ingest_entries(
