@@ -7,6 +7,8 @@ import logging
 import os
 import shutil
 import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -251,3 +253,24 @@ def test_cli_watch_names_the_file_of_a_broken_sources_file(tmp_path: Path) -> No
 
     assert done.returncode == 2
     assert str(broken) in done.stderr
+
+
+def test_cli_watch_stops_on_sigterm_after_the_pass_under_way(
+    site: SampleSite, tmp_path: Path
+) -> None:
+    sources = write_sources(tmp_path / "sources.yaml", site)
+    env = os.environ | {"TRADEWATCH_DATA_DIR": str(tmp_path / "var")}
+    cmd = [sys.executable, "-m", "tradewatch.cli", "watch", "--sources", str(sources)]
+    watching = subprocess.Popen(
+        [*cmd, "--every", "3600"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert watching.stdout is not None
+        first = [watching.stdout.readline() for _ in range(2)]
+        assert "3 of 3 sources due" in first[1]  # the first pass is done; now it waits
+        watching.send_signal(signal.SIGTERM)
+        rest = watching.communicate(timeout=30)[0]
+    finally:
+        watching.kill()
+    assert watching.returncode == 0
+    assert rest.rstrip().endswith("watch: stopped after 1 passes")
