@@ -135,6 +135,7 @@ class Watcher:
         )
         self.only = only
         self.sources.value.enabled(only)  # unknown names fail here, not at the first pass
+        self._missing = ""  # the last "unknown source" error logged
         self.baseline = ReloadedFile[Baseline](
             baseline_file or settings.baseline_file, load_baseline
         )
@@ -180,7 +181,9 @@ class Watcher:
         try:
             selected = self.sources.value.enabled(self.only)
         except ValueError as exc:  # a watched source was renamed or removed in the file
-            log.error("watch: %s; watching the remaining sources", exc)
+            if str(exc) != self._missing:  # said once, not every pass
+                log.error("watch: %s; watching the remaining sources", exc)
+                self._missing = str(exc)
             known = {s.name for s in self.sources.value.sources}
             remaining = [name for name in self.only or [] if name in known]
             selected = self.sources.value.enabled(remaining) if remaining else []

@@ -117,6 +117,24 @@ def test_an_edited_sources_file_is_taken_up_and_a_broken_edit_is_ignored(
     assert caplog.text == ""  # the same broken file is reported once
 
 
+def test_a_watched_source_dropped_from_the_file_is_reported_once_and_the_rest_go_on(
+    db_url: str, tmp_path: Path, site: SampleSite, caplog: pytest.LogCaptureFixture
+) -> None:
+    sources_file = write_sources(tmp_path / "sources.yaml", site)
+    settings = Settings(database_url=db_url, data_dir=tmp_path, sources_file=sources_file)
+    with Watcher(settings, only=["sample-desk", "dead-source"]) as watching:
+        watching.check(now=START)
+        text = sources_file.read_text().replace("name: dead-source", "name: renamed-source")
+        sources_file.write_text(text)
+        os.utime(sources_file, ns=(1, 1))
+        with caplog.at_level(logging.ERROR, logger="tradewatch.watch"):
+            first = watching.check(now=START + timedelta(hours=1))
+            second = watching.check(now=START + timedelta(hours=2))
+
+    assert list(outcomes(first)) == ["sample-desk"] == list(outcomes(second))
+    assert caplog.text.count("unknown source dead-source") == 1
+
+
 def test_an_edited_baseline_is_recorded_and_used_by_the_next_pass(
     watcher: Watcher, baseline_file: Path
 ) -> None:
