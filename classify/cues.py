@@ -463,6 +463,22 @@ class _Clause:
         return self._generic[which]
 
 
+# After a cue, a word that sets another actor beside it ("smugglers sentenced as state firms
+# keep shipping", "arrests rose while exports continued"): what carries on there is theirs.
+_CONTRAST_AFTER = re.compile(r"\b(as|while|whereas|but|yet)\b")
+
+
+def _persists(clause: _Clause, end: int) -> bool:
+    """Whether the clause says the restriction ending at ``end`` carries on: a persistence
+    word before it, or after it with no contrast word between."""
+    if not clause.fact(_PERSISTENCE):
+        return False
+    for m in PERSISTENCE.finditer(clause.text):
+        if m.start() < end or _CONTRAST_AFTER.search(clause.text, end, m.start()) is None:
+            return True
+    return False
+
+
 def _resolve(
     direction: Direction, clause: _Clause, text: str, start: int
 ) -> tuple[Direction, float, str] | None:
@@ -497,7 +513,7 @@ def _resolve(
         if DENIAL.search(negation.group(0)) is not None:
             return Direction.REAFFIRMATION, DENIED_WEIGHT, f"denied {cue}"
         return None
-    if direction is Direction.TIGHTENING and clause.fact(_PERSISTENCE):
+    if direction is Direction.TIGHTENING and _persists(clause, end):
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"
     if direction is Direction.LOOSENING and PERSISTENCE_BEFORE.search(before) is not None:
         return Direction.REAFFIRMATION, 1.0, f"still {cue}"

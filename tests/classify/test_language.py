@@ -1888,3 +1888,45 @@ def test_licences_handed_back_to_the_ministries_are_surrendered(
     assert a.direction is Direction.TIGHTENING and authority.direction is Direction.TIGHTENING
     cues = {c for ev in authority.evidence for c in ev.cues}
     assert "hand their licences back to the ministries" in cues
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction"),
+    [
+        pytest.param(
+            "Smugglers sentenced as state firms keep trading",
+            "Two smugglers were sentenced at a public trial in Musan as state firms kept "
+            "moving the same ore across the border, a source said.",
+            Direction.TIGHTENING,
+            id="sentenced-as-others-carry-on",
+        ),
+        pytest.param(
+            "Smugglers sentenced in Musan",
+            "Two smugglers were sentenced in Musan as state-run trading units kept trucking "
+            "ore across the border, a source said.",
+            Direction.TIGHTENING,
+            id="sentenced-as-others-carry-on-in-the-text",
+        ),
+        # Guards, the same on both rules: the carrying on is the restriction's own.
+        pytest.param(
+            "Guards still arresting smugglers in Hoeryong",
+            "Border guards in Hoeryong are still arresting unlicensed smugglers, a source said.",
+            Direction.REAFFIRMATION,
+            id="still-arresting",
+        ),
+        pytest.param(
+            "Hyesan crackdown on smugglers continues",
+            "The crackdown on smugglers in Hyesan continues, with arrests reported every week, "
+            "a source said.",
+            Direction.REAFFIRMATION,
+            id="the-crackdown-continues",
+        ),
+    ],
+)
+def test_a_persistence_word_after_a_contrast_is_another_actors(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction
+) -> None:
+    # rules-20: "smugglers sentenced as state firms keep shipping" (blind24 i52) had read
+    # the firms' carrying on as the crackdown's, a restatement.
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
