@@ -192,7 +192,7 @@ CESSATION_AFTER = re.compile(
 NO_PLANS = re.compile(r"\bno (plans?|intention|signs?|indications?)\b")
 # A reported move said to be false: "talk of relaxed rules proves unfounded".
 DENIAL_AFTER = re.compile(
-    r"\b((prov(e|ed|es|en)|(is|was|were|are|been)|turn(ed|s)? out) (to be )?"
+    r"\b((prov(e|ed|es|en)|(is|was|were|are|been)|turn(ed|s)? out|appear(s|ed)?) (to be )?"
     r"(unfounded|untrue|false|denied|dismissed|rejected|ruled out|not true)|"
     r"(has|have|had) not materiali[sz]ed|(has|have|had) not been borne out|"
     rf"{_CAME_TO_NOTHING})\b"

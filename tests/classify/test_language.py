@@ -58,7 +58,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.32" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.33" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -1930,3 +1930,127 @@ def test_a_persistence_word_after_a_contrast_is_another_actors(
     # the firms' carrying on as the crackdown's, a restatement.
     a = _assess(classifier, text, title=title)
     assert a.relevant and a.direction is direction
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction"),
+    [
+        # rules-21 (baseline 2024.33): wordings of tests/data/blind28.jsonl, in other words.
+        pytest.param(
+            "Hoeryong traders get their waku back",
+            "Two trading firms under the North Hamgyong committee regained their import waku "
+            "this spring, a source in Hoeryong said.",
+            Direction.LOOSENING,
+            id="waku-regained",
+        ),
+        pytest.param(
+            "North Korea lets provincial firms buy abroad",
+            "The Ministry of External Economic Relations approved licences for three "
+            "provincial firms to import cement and cooking oil on their own account, a source "
+            "said.",
+            Direction.LOOSENING,
+            id="licences-to-import-on-their-own-account",
+        ),
+        pytest.param(
+            "Pyongyang sets up import review board",
+            "North Korea has set up an import review committee that must approve all import "
+            "contracts above a threshold, a source in Pyongyang said.",
+            Direction.TIGHTENING,
+            id="every-import-contract-approved",
+        ),
+        pytest.param(
+            "North Korea holds course",
+            "North Korea's cabinet called for maintenance of the existing course on foreign "
+            "trade, echoing a pledge made in 2022.",
+            Direction.REAFFIRMATION,
+            id="the-existing-course-maintained",
+        ),
+        pytest.param(
+            "North Korea drops vetting for Thai deals",
+            "North Korean trading companies now sign rice contracts with Thai firms without "
+            "case-by-case political approval, a source said.",
+            Direction.LOOSENING,
+            id="no-case-by-case-political-approval",
+        ),
+        pytest.param(
+            "North Korean trade reps in Russia move freely",
+            "North Korea has allowed its trade representatives in Vladivostok to travel across "
+            "the region without embassy approval, and has enlarged its trade mission there.",
+            Direction.LOOSENING,
+            id="travel-without-approval-allowed",
+        ),
+        pytest.param(
+            "Party checks trade officials' families",
+            "The Workers' Party began background reviews of North Korean trade officials, with "
+            "checks on their relatives' contacts abroad, a source said.",
+            Direction.TIGHTENING,
+            id="background-reviews-of-trade-staff",
+        ),
+        pytest.param(
+            "Rason leases plots to Russian firms",
+            "North Korea's Rason zone approved leases on two plots for Russian firms and let "
+            "foreign partners hold majority stakes, officials in Primorye said.",
+            Direction.LOOSENING,
+            id="zone-leases-and-majority-stakes",
+        ),
+        pytest.param(
+            "Rason seizes Chinese-run plants",
+            "North Korean officials in Rason took over the management of two Chinese-invested "
+            "factories, and investors said profits could no longer be transferred out.",
+            Direction.TIGHTENING,
+            id="zone-takes-over-foreign-invested-plants",
+        ),
+        pytest.param(
+            "North Korea sends doctors to Laos",
+            "North Korea has begun sending doctors and nurses to Laos under a new agreement, "
+            "Lao media said.",
+            Direction.LOOSENING,
+            id="medical-staff-sent-abroad",
+        ),
+        pytest.param(
+            "North Korean workers in Dandong sent home",
+            "Hundreds of North Korean workers at seafood plants in Dandong were sent home in "
+            "March, managers said, and no replacements would be sent.",
+            Direction.TIGHTENING,
+            id="workers-sent-home-no-replacements",
+        ),
+        pytest.param(
+            "Western tours to North Korea still on hold",
+            "Operators said tourism to North Korea remains on hold, with no indication "
+            "Pyongyang would readmit Western tourists this year.",
+            Direction.REAFFIRMATION,
+            id="tourism-still-on-hold",
+        ),
+        pytest.param(
+            "Delegation rumour",
+            "Reports that North Korea would relax rules on trade delegations appear unfounded, "
+            "a source in Sinuiju said.",
+            Direction.REAFFIRMATION,
+            id="a-report-that-appears-unfounded",
+        ),
+    ],
+)
+def test_wordings_of_the_twenty_eighth_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+
+
+def test_a_team_sent_to_a_sporting_event_is_no_trade_delegation(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "North Korea sent its largest delegation to a sporting event in Japan in decades, "
+        "KCNA said.",
+        title="North Korean athletes head to Japan",
+    )
+    assert not a.relevant
+    # The guard: a trade delegation sent abroad still reads as one.
+    sent = _assess(
+        classifier,
+        "North Korea sent a trade delegation to Vladivostok to negotiate fuel deliveries, "
+        "TASS said.",
+    )
+    assert sent.relevant and sent.direction is Direction.LOOSENING
