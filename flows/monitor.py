@@ -19,7 +19,7 @@ from prefect.futures import PrefectFuture
 from flows.limits import ensure_limits
 from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task
 from tradewatch.alerts import send_immediate_alerts
-from tradewatch.monitor_pass import crash_report, host_groups, summarise
+from tradewatch.monitor_pass import crash_report, in_source_order, pass_groups, summarise
 from tradewatch.pipeline import SourceReport, prepare_database
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig, load_sources
@@ -86,15 +86,9 @@ def monitor(
     prepare_database(settings, baseline_file=Path(baseline_path))
     selected = config.enabled(sources)
     ensure_limits(settings, selected)
-    # Largest groups first: the pass lasts at least as long as its longest group, so that one
-    # should not wait behind small ones for a fetch slot.
-    groups = sorted(
-        host_groups(selected, per_host=settings.host_concurrency), key=len, reverse=True
-    )
+    groups = pass_groups(selected, per_host=settings.host_concurrency)
     reports = check_groups(groups, baseline_file=baseline_path, force=force)
-    order = {source.name: i for i, source in enumerate(selected)}
-    reports.sort(key=lambda r: order.get(r.source, len(order)))
-    summary = summarise(reports)
+    summary = summarise(in_source_order(reports, selected))
     # Immediate alerts (off unless TRADEWATCH_ALERT_MIN_CONFIDENCE is set): at most once per
     # policy change and channel; backfilled or replayed verdicts never alert.
     alerts = send_immediate_alerts(settings)

@@ -33,8 +33,8 @@ from prefect.context import TaskRunContext
 from prefect.tasks import TaskRunNameCallbackWithParameters, exponential_backoff
 
 from flows.limits import fetch_slots
-from tradewatch.monitor_pass import crash_report
-from tradewatch.pipeline import DateWindow, SourceOutcome, SourceReport, check_source, open_pipeline
+from tradewatch.monitor_pass import check_or_crash
+from tradewatch.pipeline import DateWindow, SourceOutcome, SourceReport, open_pipeline
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig
 
@@ -163,13 +163,10 @@ def check_sources_task(
                 fetch_slots(todo),
             ):
                 for source in todo:
-                    try:
-                        done[source.name] = check_source(
-                            ctx, source, window=window, historical=historical, force=force
-                        )
-                    except Exception as exc:  # one source's bug must not starve its group
-                        log.exception("source %s: unexpected error", source.name)
-                        crashed[source.name] = crash_report(source.name, exc)
+                    report = check_or_crash(
+                        ctx, source, window=window, historical=historical, force=force
+                    )
+                    (crashed if report.error_kind == "crash" else done)[source.name] = report
         reports = [done[s.name] if s.name in done else crashed[s.name] for s in sources]
         if crashed:
             raise SourcesCrashed(reports)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from tradewatch.pipeline import (
+    DateWindow,
     PipelineContext,
     SourceOutcome,
     SourceReport,
@@ -80,6 +81,38 @@ def crash_report(source: str, error: object) -> SourceReport:
     )
 
 
+def pass_groups(sources: Sequence[SourceConfig], *, per_host: int) -> list[list[SourceConfig]]:
+    """``host_groups`` of ``sources``, largest first: the pass lasts at least as long as its
+    longest group, so that one should not wait behind small ones for a fetch slot."""
+    return sorted(host_groups(sources, per_host=per_host), key=len, reverse=True)
+
+
+def in_source_order(
+    reports: list[SourceReport], sources: Sequence[SourceConfig]
+) -> list[SourceReport]:
+    """``reports`` in the order of ``sources`` (groups finish in any order)."""
+    order = {source.name: i for i, source in enumerate(sources)}
+    return sorted(reports, key=lambda r: order.get(r.source, len(order)))
+
+
+def check_or_crash(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    *,
+    window: DateWindow | None = None,
+    historical: bool = False,
+    force: bool = True,
+    now: datetime | None = None,
+) -> SourceReport:
+    """``check_source``, or a ``crash`` report when it raises: one source's bug must not
+    starve the sources checked after it."""
+    try:
+        return check_source(ctx, source, window=window, historical=historical, force=force, now=now)
+    except Exception as exc:
+        log.exception("source %s: unexpected error", source.name)
+        return crash_report(source.name, exc)
+
+
 def summarise(reports: list[SourceReport]) -> dict[str, Any]:
     return {
         "sources": len(reports),
@@ -105,14 +138,7 @@ def check_groups_here(
     source whose check raised gets a ``crash`` report and its group goes on."""
 
     def run(group: Sequence[SourceConfig]) -> list[SourceReport]:
-        reports: list[SourceReport] = []
-        for source in group:
-            try:
-                reports.append(check_source(ctx, source, force=force, now=now))
-            except Exception as exc:  # one source's bug must not starve its group
-                log.exception("source %s: unexpected error", source.name)
-                reports.append(crash_report(source.name, exc))
-        return reports
+        return [check_or_crash(ctx, source, force=force, now=now) for source in group]
 
     if threads <= 1 or len(groups) <= 1:
         return [report for group in groups for report in run(group)]

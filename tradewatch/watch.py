@@ -38,12 +38,16 @@ from typing import Any, Generic, TypeVar
 from classify.baseline import Baseline, load_baseline
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.configfile import ConfigError
-from tradewatch.monitor_pass import check_groups_here, host_groups, summarise
+from tradewatch.monitor_pass import (
+    check_groups_here,
+    in_source_order,
+    pass_groups,
+    summarise,
+)
 from tradewatch.pipeline import (
     PipelineContext,
     SourceOutcome,
     open_pipeline,
-    prepare_database,
 )
 from tradewatch.settings import Settings
 from tradewatch.sources_config import SourcesFile, load_sources
@@ -143,11 +147,8 @@ class Watcher:
         self.ctx: PipelineContext = self._open(self._stack)
 
     def _open(self, stack: ExitStack) -> PipelineContext:
-        # Migrates and records the baseline version, as a flow run does before its tasks.
-        prepare_database(self.settings, baseline_file=self.baseline.path)
-        return stack.enter_context(
-            open_pipeline(self.settings, baseline_file=self.baseline.path, migrate=False)
-        )
+        # Migrates and records the baseline version (prepare_database), then opens the pipeline.
+        return stack.enter_context(open_pipeline(self.settings, baseline_file=self.baseline.path))
 
     def close(self) -> None:
         self._stack.close()
@@ -187,15 +188,11 @@ class Watcher:
             known = {s.name for s in self.sources.value.sources}
             remaining = [name for name in self.only or [] if name in known]
             selected = self.sources.value.enabled(remaining) if remaining else []
-        groups = sorted(
-            host_groups(selected, per_host=self.settings.host_concurrency), key=len, reverse=True
-        )
+        groups = pass_groups(selected, per_host=self.settings.host_concurrency)
         reports = check_groups_here(
             self.ctx, groups, threads=self.settings.fetch_concurrency, force=False, now=now
         )
-        order = {source.name: i for i, source in enumerate(selected)}
-        reports.sort(key=lambda r: order.get(r.source, len(order)))
-        summary = summarise(reports)
+        summary = summarise(in_source_order(reports, selected))
         try:
             alerts = send_immediate_alerts(self.settings, engine=self.ctx.engine)
         except Exception as exc:  # the pass's articles are stored; the next pass retries

@@ -86,7 +86,7 @@ def by_source(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def patch_check_source(monkeypatch: pytest.MonkeyPatch, crash: set[str]) -> dict[str, int]:
     """Make ``check_source`` raise for the ``crash`` sources; count every call by source."""
-    import flows.tasks
+    import tradewatch.monitor_pass
     from tradewatch.pipeline import check_source as real
 
     calls: dict[str, int] = {}
@@ -97,7 +97,7 @@ def patch_check_source(monkeypatch: pytest.MonkeyPatch, crash: set[str]) -> dict
             raise RuntimeError(f"bug hit by {source.name}")
         return real(ctx, source, **kwargs)
 
-    monkeypatch.setattr(flows.tasks, "check_source", check_source)
+    monkeypatch.setattr(tradewatch.monitor_pass, "check_source", check_source)
     return calls
 
 

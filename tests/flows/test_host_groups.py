@@ -133,7 +133,7 @@ def test_a_group_takes_its_slots_only_once_its_pipeline_is_open(
         return SourceReport(source=source.name)
 
     monkeypatch.setattr(flows.tasks, "fetch_slots", slots)
-    monkeypatch.setattr(flows.tasks, "check_source", check)
+    monkeypatch.setattr("tradewatch.monitor_pass.check_source", check)
     with monkeypatch.context() as patched:
         patched.setattr(flows.tasks, "open_pipeline", pipeline)
         reports = flows.tasks.check_sources_task.fn(
