@@ -54,6 +54,19 @@ _TAILS = (
     "the source added",
     "",
 )
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _NAV = (
     "Economy",
     "Politics",
@@ -71,10 +84,17 @@ _NAV = (
 
 
 def sentence(rng: random.Random, *, trade_share: float = 0.3) -> str:
-    """One invented news sentence; ``trade_share`` of them speak of trade policy."""
+    """One invented news sentence; ``trade_share`` of them speak of trade policy.
+
+    Each names a date, as news does, so that sentences repeat across a corpus about as rarely
+    as real ones (~5% of 250,000): the classifier keeps the hits of sentences it has read,
+    and a corpus of a few thousand distinct sentences would measure that memo instead of
+    the classifier. ("May" is left out: it reads as a hedge.)
+    """
     clauses = _TRADE_CLAUSES if rng.random() < trade_share else _OTHER_CLAUSES
     tail = rng.choice(_TAILS)
-    text = f"{rng.choice(_SUBJECTS)} {rng.choice(clauses)}"
+    when = f"on {rng.choice(_MONTHS)} {rng.randint(1, 28)}, {rng.randint(2019, 2024)}"
+    text = f"{rng.choice(_SUBJECTS)} {rng.choice(clauses)} {when}"
     return f"{text}, {tail}." if tail else f"{text}."
 
 

@@ -265,8 +265,10 @@ class CueMatcher:
     def scan(self, clauses: list[tuple[str, bool]]) -> list[list[Hit]]:
         """Hits per clause for normalised ``(clause, subordinate)`` pairs.
 
-        Every pattern runs over all clauses joined by newlines (cues never span a newline in
-        practice, and a match is credited to the clause where it starts).
+        Every pattern runs over all clauses joined by newlines; a match is credited to the
+        clause where it starts, and one that runs on into the next clause is dropped. A
+        clause's hits therefore depend on its own text alone, which is what lets the
+        classifier keep each sentence's hits (``SentenceMemo``).
         """
         whole = "\n".join(c for c, _ in clauses)
         starts, pos = [], 0
@@ -288,6 +290,8 @@ class CueMatcher:
             if unread and cue.found is not None and owner in occurs:  # read just now: from
                 read += [(owner, None), (owner | 1, cue.found)]  # the next item, its prefixes
             for at, text in matches:
+                if "\n" in text:
+                    continue
                 i = bisect.bisect_right(starts, at) - 1
                 topic, directional = found[i].setdefault(cue.dimension, ([False], []))
                 if cue.direction is None:

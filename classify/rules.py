@@ -14,7 +14,8 @@ import math
 
 from classify.actors import mentions_dprk
 from classify.baseline import Baseline, Dimension, Trend, WatchTopic
-from classify.cues import CARRIED, NO_DIMENSION, CompiledDimension, CueMatcher
+from classify.cues import CARRIED, NO_DIMENSION, CompiledDimension, CueMatcher, Hit
+from classify.memo import SentenceMemo
 from classify.text import normalise, split_clauses, split_sentences
 from classify.types import (
     Assessment,
@@ -25,7 +26,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-21"
+CLASSIFIER_VERSION = "rules-22"
 
 RELEVANCE_MIN = 1.0  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal
@@ -95,8 +96,10 @@ def _place_carried(
 class RuleClassifier:
     """Classify items against one baseline. Patterns are compiled once, here."""
 
-    def __init__(self, baseline: Baseline) -> None:
+    def __init__(self, baseline: Baseline, *, memo: SentenceMemo | None = None) -> None:
         self.baseline = baseline
+        # Per classifier: a sentence's hits depend on the baseline's cues.
+        self.memo = memo if memo is not None else SentenceMemo()
         # Watch topics are scanned like dimensions; having no baseline trend, they yield NEW.
         topics: list[Dimension | WatchTopic] = [*baseline.dimensions, *baseline.watch_topics]
         self._dims = tuple(CompiledDimension.from_dimension(d) for d in topics)
@@ -105,19 +108,32 @@ class RuleClassifier:
         self._dimension = {d.id: d for d in baseline.dimensions}
 
     def _hits(self, item: ClassifierInput) -> list[tuple[str, str, Direction, float, str]]:
-        """``(sentence, dimension, direction, weight, cue)`` for every hit, in text order."""
+        """``(sentence, dimension, direction, weight, cue)`` for every hit, in text order.
+
+        Only sentences the memo does not hold are scanned (in one batch); the others reuse
+        the hits kept from an earlier item.
+        """
         title = item.title.strip()
         sentences = [(title, TITLE_FACTOR)] if title else []
         sentences += [(s, 1.0) for s in split_sentences(item.text)]
-        owners: list[tuple[str, float]] = []
-        clauses: list[tuple[str, bool]] = []
-        for sentence, factor in sentences:
-            for clause in split_clauses(normalise(sentence)):
-                owners.append((sentence, factor))
-                clauses.append(clause)
+        kept = [self.memo.get(sentence) for sentence, _ in sentences]
+        unread = [i for i, hits in enumerate(kept) if hits is None]
+        if unread:
+            owners: list[int] = []
+            clauses: list[tuple[str, bool]] = []
+            for i in unread:
+                for clause in split_clauses(normalise(sentences[i][0])):
+                    owners.append(i)
+                    clauses.append(clause)
+            read: dict[int, list[Hit]] = {i: [] for i in unread}
+            for i, clause_hits in zip(owners, self._matcher.scan(clauses), strict=True):
+                read[i].extend(clause_hits)
+            for i, sentence_hits in read.items():
+                as_read = kept[i] = tuple(sentence_hits)
+                self.memo.put(sentences[i][0], as_read)
         found: list[tuple[str, str, Direction, float, str]] = []
-        for (sentence, factor), hits in zip(owners, self._matcher.scan(clauses), strict=True):
-            for dimension, direction, weight, cue in hits:
+        for (sentence, factor), hits in zip(sentences, kept, strict=True):
+            for dimension, direction, weight, cue in hits or ():
                 found.append((sentence, dimension, direction, weight * factor, cue))
         return _place_carried(found)
 

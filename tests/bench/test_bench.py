@@ -84,6 +84,7 @@ def test_growth_measures_each_size_and_the_ratio() -> None:
 def test_classifier_benchmark_reports_rate_and_latency() -> None:
     figures = run_benchmark("classify_items", "--items=30", "--runs=2")
     assert figures["items_per_s"] > 0
+    assert figures["revised_items_per_s"] > 0
     assert figures["latency_p95_ms"] >= figures["latency_p50_ms"] > 0
     assert 0 <= figures["relevant_share"] <= 1
 
