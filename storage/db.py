@@ -42,7 +42,7 @@ def get_engine(url: str) -> Engine:
     """An engine for ``url``: SQLite gets its directory, foreign keys, a busy timeout and
     write-ahead logging (see ``_sqlite_on_connect``)."""
     if make_url(url).get_backend_name() == "sqlite":
-        path = _sqlite_file(url)
+        path = sqlite_file(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT})
@@ -90,7 +90,7 @@ def _use_wal(cursor: Any) -> bool:
     return mode == "wal"
 
 
-def _sqlite_file(url: str) -> Path | None:
+def sqlite_file(url: str) -> Path | None:
     """The file a SQLite ``url`` names; None for other backends, in-memory databases and
     URI filenames (``file:...?mode=ro`` and the like, which SQLite itself resolves)."""
     parsed = make_url(url)
@@ -103,7 +103,7 @@ def _sqlite_file(url: str) -> Path | None:
 def missing_sqlite_file(url: str) -> Path | None:
     """The file of a SQLite database at ``url`` if it does not exist (else None): commands
     that only read must say so rather than create an empty database and report nothing."""
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     return None if path is None or path.exists() else path
 
 

@@ -17,6 +17,10 @@ requests) holds within this process only. Serving the scheduled monitor beside i
 harm (a source one of them checked is not due for the other) but gains nothing. The digest is
 not the watcher's job: keep it on its schedule (``tradewatch serve --only digest-daily``).
 
+One watcher per database: two would check the same sources at the same moments and race on
+their writes, so a second one started on a database a watcher holds exits with an error that
+says so (``storage.watch_lock``; the lock goes with the process, however it ends).
+
 Edits to the sources file and the baseline are taken up by the next pass. An edit that does
 not validate is logged, once, and the last good version is kept, so a typo never stops the
 monitoring. A pass that fails as a whole (the database unreachable) is logged and the next one
@@ -36,6 +40,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from classify.baseline import Baseline, load_baseline
+from storage.watch_lock import watch_lock
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.configfile import ConfigError
 from tradewatch.monitor_pass import (
@@ -143,15 +148,25 @@ class Watcher:
         self.baseline = ReloadedFile[Baseline](
             baseline_file or settings.baseline_file, load_baseline
         )
+        # Taken before the database is touched, held until close(); see storage.watch_lock.
+        self._lock = ExitStack()
+        self._lock.enter_context(watch_lock(settings.resolved_database_url))
         self._stack = ExitStack()
-        self.ctx: PipelineContext = self._open(self._stack)
+        try:
+            self.ctx: PipelineContext = self._open(self._stack)
+        except BaseException:
+            self._lock.close()
+            raise
 
     def _open(self, stack: ExitStack) -> PipelineContext:
         # Migrates and records the baseline version (prepare_database), then opens the pipeline.
         return stack.enter_context(open_pipeline(self.settings, baseline_file=self.baseline.path))
 
     def close(self) -> None:
-        self._stack.close()
+        try:
+            self._stack.close()
+        finally:
+            self._lock.close()
 
     def __enter__(self) -> Watcher:
         return self

@@ -19,6 +19,7 @@ import yaml
 from sqlmodel import Session, select
 
 from storage.models import BaselineVersion
+from storage.watch_lock import WatcherAlreadyRunning
 from tests.app.test_cli import run_cli
 from tests.sitefixtures import write_sources
 from tradewatch.monitor_pass import check_groups_here
@@ -220,6 +221,31 @@ def test_a_source_whose_check_raises_gets_a_crash_report_and_its_group_goes_on(
     assert [r.source for r in reports] == ["a", "b", "c"]
     assert reports[1].error_kind == "crash" and "bug on a rare page" in str(reports[1].error)
     assert reports[1].outcome is SourceOutcome.ERROR
+
+
+def test_a_second_watcher_on_the_database_is_refused_until_the_first_stops(
+    watcher: Watcher, site: SampleSite
+) -> None:
+    with pytest.raises(WatcherAlreadyRunning, match="another `tradewatch watch` is already"):
+        Watcher(watcher.settings)
+    assert watcher.check(now=START).checked == 3  # the first one is undisturbed
+
+    watcher.close()
+    with Watcher(watcher.settings) as second:  # the lock went with the first
+        assert second.check(now=START + timedelta(hours=2)).checked == 3
+
+
+def test_cli_watch_exits_with_a_clear_error_while_another_process_watches(
+    watcher: Watcher, db_url: str, tmp_path: Path
+) -> None:
+    env = {"TRADEWATCH_DATA_DIR": str(tmp_path / "var"), "TRADEWATCH_DATABASE_URL": db_url}
+
+    done = run_cli("watch", "--sources", str(watcher.sources.path), "--passes", "1", env_extra=env)
+
+    assert done.returncode == 1
+    assert "another `tradewatch watch` is already running on" in done.stderr
+    assert f"process {os.getpid()}" in done.stderr or "server process" in done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_cli_watch_runs_its_passes_and_prints_what_each_found(

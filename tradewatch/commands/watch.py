@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import threading
 from pathlib import Path
 
-from tradewatch.cli import EXIT_OK, _add_config_args
+from tradewatch.cli import EXIT_FAILURE, EXIT_OK, _add_config_args
 from tradewatch.settings import Settings
 from tradewatch.usage import UsageError
 
@@ -34,6 +35,7 @@ def _count(value: str) -> int:
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
     from notify.channels import ChannelConfigError
+    from storage.watch_lock import WatcherAlreadyRunning
     from tradewatch.watch import PassResult, Watcher, stop_on_signals, watch
 
     logging.basicConfig(
@@ -63,6 +65,9 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         )
     except ValueError as exc:  # an unknown --source
         raise UsageError(f"--source: {exc}") from None
+    except WatcherAlreadyRunning as exc:
+        print(f"tradewatch: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
     if settings.alert_min_confidence is not None and settings.notify_urls:
         from tradewatch.outbox import channels_by_key
 

@@ -1,0 +1,104 @@
+"""One resident watcher per database.
+
+Two watchers on one database would check the same sources at the same moments: each would
+fetch, store and alert on the same change, and their writes to a source's state would race.
+The lock is the operating system's or the server's, never a row: a watcher that is killed,
+or whose machine restarts, leaves nothing behind to clean up.
+
+- SQLite: an exclusive ``flock`` on ``<database>.watch.lock`` beside the database file,
+  released by the kernel when the process ends.
+- PostgreSQL: a session-level advisory lock held on a connection of its own, released by the
+  server when that connection closes.
+- An in-memory database is the process's own: there is nothing to share.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy.pool import NullPool
+
+from storage.db import sqlite_file
+
+# Advisory lock keys are per database; the pair keeps clear of any other application's.
+_PG_LOCK = (0x7457, 0x7761)  # "tW", "wa"
+
+
+class WatcherAlreadyRunning(RuntimeError):
+    """Another process holds this database's watcher lock."""
+
+
+@contextmanager
+def watch_lock(database_url: str) -> Iterator[None]:
+    """Hold the watcher lock of the database at ``database_url`` for the block;
+    ``WatcherAlreadyRunning`` if another process holds it."""
+    url = make_url(database_url)
+    where = url.render_as_string(hide_password=True)
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_file(database_url)
+        if path is None:
+            yield
+            return
+        with _file_lock(Path(f"{path}.watch.lock"), where):
+            yield
+    elif backend == "postgresql":
+        with _advisory_lock(url, where):
+            yield
+    else:  # pragma: no cover - the project supports SQLite and PostgreSQL only
+        raise ValueError(f"no watcher lock for {backend} databases")
+
+
+def _already_running(where: str, holder: str) -> WatcherAlreadyRunning:
+    return WatcherAlreadyRunning(
+        f"another `tradewatch watch` is already running on {where} ({holder}). One watcher "
+        "checks every source side by side: stop the other one, or give this one a database "
+        "of its own (TRADEWATCH_DATABASE_URL)."
+    )
+
+
+@contextmanager
+def _file_lock(path: Path, where: str) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+            raise _already_running(where, f"process {holder or 'unknown'}") from None
+        # Who holds it, for the message above; the lock itself is the flock, not this.
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+@contextmanager
+def _advisory_lock(url: URL, where: str) -> Iterator[None]:
+    # A connection outside the pool: closing it ends the server session, and the lock with
+    # it, whatever state the session was left in.
+    locker = create_engine(url, poolclass=NullPool)
+    keys = {"a": _PG_LOCK[0], "b": _PG_LOCK[1]}
+    try:
+        with locker.connect() as connection:
+            taken = connection.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), keys)
+            if not taken.scalar():
+                holder = connection.execute(_HOLDER, keys).scalar()
+                raise _already_running(where, f"server process {holder or 'unknown'}")
+            connection.commit()  # the lock is the session's; no transaction stays open
+            yield
+    finally:
+        locker.dispose()
+
+
+_HOLDER = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :a AND objid = :b "
+    "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+)
