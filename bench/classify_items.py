@@ -1,8 +1,9 @@
 """The classifier alone: items per second and per-item latency on generated ~2 KB items.
 
-Each run starts with an empty sentence memo, so every item is read afresh. A last run then
-re-reads every item as a revision (one sentence added at the end), as the monitor does when
-an outlet updates an article: only the new sentence is scanned (``revised_items_per_s``).
+Each run starts with an empty sentence memo, so every item is read afresh. A last run reads
+each item and then the same item revised (one sentence added at the end), as the monitor
+does when an outlet updates an article it has read: only the new sentence is scanned, and
+only the revisions are timed (``revised_items_per_s``).
 
 python -m bench.classify_items --items 2000 --runs 5
 """
@@ -63,14 +64,18 @@ def main(argv: list[str] | None = None) -> int:
         rates.append(len(items) / (time.perf_counter() - started))
         p50s.append(percentile(latencies, 50))
         p95s.append(percentile(latencies, 95))
+    # Each revision is read right after its original, as the monitor meets a revised article
+    # within the memo's reach; only the revisions are timed.
+    classifier.memo = SentenceMemo()
     rng = random.Random(11)
-    revised = [
-        dataclasses.replace(i, text=f"{i.text}\n\nUpdate: {text.sentence(rng)}") for i in items
-    ]
-    started = time.perf_counter()
-    for item in revised:
+    revised_time = 0.0
+    for item in items:
         classifier.assess(item)
-    revised_rate = len(revised) / (time.perf_counter() - started)
+        revised = dataclasses.replace(item, text=f"{item.text}\n\nUpdate: {text.sentence(rng)}")
+        t0 = time.perf_counter()
+        classifier.assess(revised)
+        revised_time += time.perf_counter() - t0
+    revised_rate = len(items) / revised_time
     figure("items_per_s", median(rates), "items/s")
     figure("latency_p50_ms", 1000 * median(p50s), "ms")
     figure("latency_p95_ms", 1000 * median(p95s), "ms")
