@@ -8,22 +8,28 @@ or whose machine restarts, leaves nothing behind to clean up.
 - SQLite: an exclusive ``flock`` on ``<database>.watch.lock`` beside the database file,
   released by the kernel when the process ends.
 - PostgreSQL: a session-level advisory lock held on a connection of its own, released by the
-  server when that connection closes.
+  server when that connection closes. A connection can also be lost (a server restart), and
+  the lock with it: ``HeldLock.verify``, called before each pass, takes it again, or raises
+  ``WatcherAlreadyRunning`` if another watcher took it meanwhile.
 - An in-memory database is the process's own: there is nothing to share.
 """
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from sqlalchemy import URL, create_engine, make_url, text
+from sqlalchemy import URL, Connection, create_engine, make_url, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from storage.db import sqlite_file
+
+log = logging.getLogger(__name__)
 
 # Advisory lock keys are per database; the pair keeps clear of any other application's.
 _PG_LOCK = (0x7457, 0x7761)  # "tW", "wa"
@@ -33,8 +39,15 @@ class WatcherAlreadyRunning(RuntimeError):
     """Another process holds this database's watcher lock."""
 
 
+class HeldLock:
+    """The lock as held; ``verify()`` before relying on it again."""
+
+    def verify(self) -> None:
+        """Raise ``WatcherAlreadyRunning`` if the lock was lost to another process."""
+
+
 @contextmanager
-def watch_lock(database_url: str) -> Iterator[None]:
+def watch_lock(database_url: str) -> Iterator[HeldLock]:
     """Hold the watcher lock of the database at ``database_url`` for the block;
     ``WatcherAlreadyRunning`` if another process holds it."""
     url = make_url(database_url)
@@ -43,13 +56,13 @@ def watch_lock(database_url: str) -> Iterator[None]:
     if backend == "sqlite":
         path = sqlite_file(database_url)
         if path is None:
-            yield
+            yield HeldLock()
             return
         with _file_lock(Path(f"{path}.watch.lock"), where):
-            yield
+            yield HeldLock()  # a flock cannot be lost while the file is open
     elif backend == "postgresql":
-        with _advisory_lock(url, where):
-            yield
+        with _advisory_lock(url, where) as held:
+            yield held
     else:  # pragma: no cover - the project supports SQLite and PostgreSQL only
         raise ValueError(f"no watcher lock for {backend} databases")
 
@@ -80,24 +93,63 @@ def _file_lock(path: Path, where: str) -> Iterator[None]:
         os.close(fd)  # releases the flock
 
 
-@contextmanager
-def _advisory_lock(url: URL, where: str) -> Iterator[None]:
-    # A connection outside the pool: closing it ends the server session, and the lock with
-    # it, whatever state the session was left in.
-    locker = create_engine(url, poolclass=NullPool)
-    keys = {"a": _PG_LOCK[0], "b": _PG_LOCK[1]}
-    try:
-        with locker.connect() as connection:
-            taken = connection.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), keys)
-            if not taken.scalar():
-                holder = connection.execute(_HOLDER, keys).scalar()
-                raise _already_running(where, f"server process {holder or 'unknown'}")
+class _AdvisoryLock(HeldLock):
+    def __init__(self, url: URL, where: str) -> None:
+        # Connections outside the pool: closing one ends its server session, and the lock
+        # with it, whatever state the session was left in.
+        self._engine = create_engine(url, poolclass=NullPool)
+        self._where = where
+        self._connection: Connection | None = None
+
+    def take(self) -> None:
+        connection = self._engine.connect()
+        try:
+            taken = connection.execute(_TRY_LOCK, _KEYS).scalar()
+            if not taken:
+                holder = connection.execute(_HOLDER, _KEYS).scalar()
+                raise _already_running(self._where, f"server process {holder or 'unknown'}")
             connection.commit()  # the lock is the session's; no transaction stays open
-            yield
+        except BaseException:
+            connection.close()
+            raise
+        self._connection = connection
+
+    def verify(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1"))
+                self._connection.commit()
+                return
+            except DBAPIError:  # the session is gone, and the lock with it
+                self._drop_connection()
+        # Raises as any query would while the server is down (the pass fails and the next
+        # one tries again), or WatcherAlreadyRunning if another watcher took the lock.
+        self.take()
+        log.warning("watch lock on %s was lost with its connection; taken again", self._where)
+
+    def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with suppress(DBAPIError):
+                connection.close()
+
+    def release(self) -> None:
+        self._drop_connection()
+        self._engine.dispose()
+
+
+@contextmanager
+def _advisory_lock(url: URL, where: str) -> Iterator[_AdvisoryLock]:
+    held = _AdvisoryLock(url, where)
+    try:
+        held.take()
+        yield held
     finally:
-        locker.dispose()
+        held.release()
 
 
+_KEYS = {"a": _PG_LOCK[0], "b": _PG_LOCK[1]}
+_TRY_LOCK = text("SELECT pg_try_advisory_lock(:a, :b)")
 _HOLDER = text(
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :a AND objid = :b "
     "AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from classify.baseline import Baseline, load_baseline
-from storage.watch_lock import watch_lock
+from storage.watch_lock import WatcherAlreadyRunning, watch_lock
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.configfile import ConfigError
 from tradewatch.monitor_pass import (
@@ -150,7 +150,7 @@ class Watcher:
         )
         # Taken before the database is touched, held until close(); see storage.watch_lock.
         self._lock = ExitStack()
-        self._lock.enter_context(watch_lock(settings.resolved_database_url))
+        self._held = self._lock.enter_context(watch_lock(settings.resolved_database_url))
         self._stack = ExitStack()
         try:
             self.ctx: PipelineContext = self._open(self._stack)
@@ -193,6 +193,7 @@ class Watcher:
         """One pass: every selected source that is due, then the immediate alerts."""
         started = time.perf_counter()
         when = now or datetime.now(UTC)
+        self._held.verify()
         self._take_up_edits()
         try:
             selected = self.sources.value.enabled(self.only)
@@ -228,12 +229,15 @@ def watch(
 ) -> int:
     """Run a pass every ``every`` seconds (from the start of one to the next; a pass that
     overran is followed at once) until ``stop`` is set or ``passes`` are done. A pass that
-    raises is logged and does not end the watch. Returns the number of passes run."""
+    raises is logged and does not end the watch, except when the watcher finds another one
+    holding the database (``WatcherAlreadyRunning``). Returns the number of passes run."""
     done = 0
     while not stop.is_set():
         started = time.monotonic()
         try:
             on_pass(watcher.check())
+        except WatcherAlreadyRunning:  # the lock was lost and another watcher has it now
+            raise
         except Exception:
             log.exception("watch: the pass failed; the next one runs in %.0f s", every)
         done += 1

@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from storage.models import BaselineVersion
-from storage.watch_lock import WatcherAlreadyRunning
+from storage.watch_lock import _HOLDER, _KEYS, WatcherAlreadyRunning, watch_lock
 from tests.app.test_cli import run_cli
 from tests.sitefixtures import write_sources
 from tradewatch.monitor_pass import check_groups_here
@@ -233,6 +235,60 @@ def test_a_second_watcher_on_the_database_is_refused_until_the_first_stops(
     watcher.close()
     with Watcher(watcher.settings) as second:  # the lock went with the first
         assert second.check(now=START + timedelta(hours=2)).checked == 3
+
+
+def _lock_holder(url: str) -> int | None:
+    """The server process holding the watcher lock of ``url``'s database, if any."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            pid: int | None = connection.execute(_HOLDER, _KEYS).scalar()
+            return pid
+    finally:
+        engine.dispose()
+
+
+def _kill_backend(url: str, pid: int) -> None:
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_lock_lost_with_its_connection_is_taken_again_or_given_up(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with watch_lock(postgres_url) as held:
+        first = _lock_holder(postgres_url)
+        assert first is not None
+        _kill_backend(postgres_url, first)  # as a server restart would
+        with caplog.at_level(logging.WARNING, logger="storage.watch_lock"):
+            held.verify()
+        second = _lock_holder(postgres_url)
+        assert second is not None and second != first
+        assert "was lost with its connection; taken again" in caplog.text
+
+        _kill_backend(postgres_url, second)
+        with (
+            watch_lock(postgres_url),  # another watcher starts while it is lost
+            pytest.raises(WatcherAlreadyRunning, match="already running"),
+        ):
+            held.verify()
+    assert _lock_holder(postgres_url) is None  # both released on leaving
+
+
+def test_a_watcher_that_finds_another_holding_the_database_stops_watching(
+    watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def lost(*, now: datetime | None = None) -> PassResult:
+        raise WatcherAlreadyRunning("another `tradewatch watch` is already running on x")
+
+    monkeypatch.setattr(watcher, "check", lost)
+    with pytest.raises(WatcherAlreadyRunning):
+        watch(watcher, every=0.01, stop=threading.Event(), passes=3)
 
 
 def test_cli_watch_exits_with_a_clear_error_while_another_process_watches(

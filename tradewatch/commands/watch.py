@@ -85,7 +85,11 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             "Ctrl-C stops",
             flush=True,
         )
-        done = watch(watcher, every=args.every, stop=stop, passes=args.passes, on_pass=on_pass)
+        try:
+            done = watch(watcher, every=args.every, stop=stop, passes=args.passes, on_pass=on_pass)
+        except WatcherAlreadyRunning as exc:  # its lock was lost, and another watcher took it
+            print(f"tradewatch: {exc}", file=sys.stderr, flush=True)
+            return EXIT_FAILURE
     print(f"watch: stopped after {done} passes", flush=True)
     return EXIT_OK
 
