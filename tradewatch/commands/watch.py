@@ -34,8 +34,17 @@ def _count(value: str) -> int:
 
 
 def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
-    from notify.channels import ChannelConfigError
     from storage.watch_lock import WatcherAlreadyRunning
+
+    try:
+        return _watch(args, settings)
+    except WatcherAlreadyRunning as exc:  # at the start, or its lock lost and taken by another
+        print(f"tradewatch: {exc}", file=sys.stderr, flush=True)
+        return EXIT_FAILURE
+
+
+def _watch(args: argparse.Namespace, settings: Settings) -> int:
+    from notify.channels import ChannelConfigError
     from tradewatch.watch import PassResult, Watcher, stop_on_signals, watch
 
     logging.basicConfig(
@@ -65,9 +74,6 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
         )
     except ValueError as exc:  # an unknown --source
         raise UsageError(f"--source: {exc}") from None
-    except WatcherAlreadyRunning as exc:
-        print(f"tradewatch: {exc}", file=sys.stderr, flush=True)
-        return EXIT_FAILURE
     if settings.alert_min_confidence is not None and settings.notify_urls:
         from tradewatch.outbox import channels_by_key
 
@@ -85,11 +91,7 @@ def cmd_watch(args: argparse.Namespace, settings: Settings) -> int:
             "Ctrl-C stops",
             flush=True,
         )
-        try:
-            done = watch(watcher, every=args.every, stop=stop, passes=args.passes, on_pass=on_pass)
-        except WatcherAlreadyRunning as exc:  # its lock was lost, and another watcher took it
-            print(f"tradewatch: {exc}", file=sys.stderr, flush=True)
-            return EXIT_FAILURE
+        done = watch(watcher, every=args.every, stop=stop, passes=args.passes, on_pass=on_pass)
     print(f"watch: stopped after {done} passes", flush=True)
     return EXIT_OK
 
