@@ -432,6 +432,7 @@ def default_workers() -> int:
 # Keyed by the baseline itself (frozen, hashable), not its version string: two files may
 # share a version while their cues differ, and workers must classify as the caller would.
 _pools: dict[tuple[Baseline, int], AnalysisPool] = {}
+_handed_out: dict[tuple[Baseline, int], float] = {}  # when each pool was last given work
 _broken: set[tuple[Baseline, int]] = set()
 _lock = threading.Lock()
 
@@ -447,7 +448,31 @@ def pool_for(baseline: Baseline, *, workers: int, batch: int) -> AnalysisPool | 
         pool = _pools.get(key)
         if pool is None and batch >= START_POOL_FROM and key not in _broken:
             pool = _pools[key] = AnalysisPool(baseline, workers)
+        if pool is not None:
+            _handed_out[key] = time.monotonic()
         return pool
+
+
+def close_idle_pools(idle_for: float, *, now: float | None = None) -> int:
+    """Stop the pools given no work for ``idle_for`` seconds; returns how many.
+
+    For a process that stays up (``tradewatch watch``): the workers a large first pass
+    started (~50 MB each) are not kept for good, nor those of a baseline since replaced; a
+    later large batch starts them again. Call it between passes, not while one runs.
+    """
+    now = time.monotonic() if now is None else now
+    with _lock:
+        idle = [k for k in _pools if now - _handed_out.get(k, now) >= idle_for]
+        pools = [_pools.pop(k) for k in idle]
+        for key in idle:
+            _handed_out.pop(key, None)
+    for pool in pools:
+        pool.close()
+    if pools:
+        log.info(
+            "analysis workers stopped after %.0f s without work (%d pools)", idle_for, len(pools)
+        )
+    return len(pools)
 
 
 def retire(pool: AnalysisPool, exc: BrokenProcessPool) -> None:

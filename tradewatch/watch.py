@@ -19,7 +19,9 @@ not the watcher's job: keep it on its schedule (``tradewatch serve --only digest
 
 One watcher per database: two would check the same sources at the same moments and race on
 their writes, so a second one started on a database a watcher holds exits with an error that
-says so (``storage.watch_lock``; the lock goes with the process, however it ends).
+says so (``storage.watch_lock``; the lock goes with the process, however it ends). Analysis
+workers a large pass started are stopped once they have had no work for
+``WORKERS_IDLE_CLOSE`` seconds, as are those of a baseline since replaced.
 
 Edits to the sources file and the baseline are taken up by the next pass. An edit that does
 not validate is logged, once, and the last good version is kept, so a typo never stops the
@@ -42,6 +44,7 @@ from typing import Any, Generic, TypeVar
 from classify.baseline import Baseline, load_baseline
 from storage.watch_lock import WatcherAlreadyRunning, watch_lock
 from tradewatch.alerts import send_immediate_alerts
+from tradewatch.analysis import close_idle_pools
 from tradewatch.configfile import ConfigError
 from tradewatch.monitor_pass import (
     check_groups_here,
@@ -58,6 +61,9 @@ from tradewatch.settings import Settings
 from tradewatch.sources_config import SourcesFile, load_sources
 
 log = logging.getLogger(__name__)
+
+# Seconds without work after which the analysis workers a large pass started are stopped.
+WORKERS_IDLE_CLOSE = 600.0
 
 T = TypeVar("T")
 
@@ -216,6 +222,7 @@ class Watcher:
             summary["alerts_line"] = f"alerts failed: {exc}"
         else:
             summary["alerts_line"] = alerts.describe()
+        close_idle_pools(WORKERS_IDLE_CLOSE)
         return PassResult(started=when, wall=time.perf_counter() - started, summary=summary)
 
 

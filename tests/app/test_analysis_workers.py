@@ -6,6 +6,7 @@ import dataclasses
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
@@ -226,6 +227,25 @@ def test_no_pool_for_a_small_batch_or_without_workers() -> None:
     baseline = _baseline()
     assert analysis.pool_for(baseline, workers=0, batch=1000) is None
     assert analysis.pool_for(baseline, workers=4, batch=analysis.START_POOL_FROM - 1) is None
+
+
+def test_pools_left_without_work_are_stopped_and_a_busy_one_is_kept() -> None:
+    baseline = _baseline()
+    pool = analysis.pool_for(baseline, workers=1, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    pool.wait_ready(timeout=60)
+    workers = list(pool._workers)
+
+    assert analysis.close_idle_pools(600.0) == 0  # just given work: kept
+    assert analysis.pool_for(baseline, workers=1, batch=2) is pool
+    later = time.monotonic() + 601
+    assert analysis.close_idle_pools(600.0, now=later) >= 1
+
+    assert not any(w.process.is_alive() for w in workers)
+    assert analysis.pool_for(baseline, workers=1, batch=2) is None  # a small batch: no restart
+    again = analysis.pool_for(baseline, workers=1, batch=analysis.START_POOL_FROM)
+    assert again is not None and again is not pool  # a large one starts new workers
+    assert analysis.close_idle_pools(0.0, now=later + 601) >= 1
 
 
 def _page(j: int, *, padding: int = 0) -> analysis.PageJob:

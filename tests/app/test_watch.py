@@ -29,7 +29,13 @@ from tradewatch.pipeline import PipelineContext, SourceOutcome, SourceReport
 from tradewatch.settings import DEFAULT_BASELINE_FILE, Settings
 from tradewatch.sitehost import SampleSite
 from tradewatch.sources_config import SourceConfig, SourceKind
-from tradewatch.watch import PassResult, Watcher, stop_on_signals, watch
+from tradewatch.watch import (
+    WORKERS_IDLE_CLOSE,
+    PassResult,
+    Watcher,
+    stop_on_signals,
+    watch,
+)
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -178,6 +184,20 @@ def test_watch_runs_its_passes_and_a_failed_pass_does_not_end_it(
     assert done == 3 and len(calls) == 3
     assert len(seen) == 2
     assert "the pass failed" in caplog.text and "database went away" in caplog.text
+
+
+def test_each_pass_stops_the_analysis_workers_left_without_work(
+    watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[float] = []
+    monkeypatch.setattr(
+        "tradewatch.watch.close_idle_pools", lambda idle_for: asked.append(idle_for)
+    )
+
+    watcher.check(now=START)
+    watcher.check(now=START + timedelta(minutes=1))
+
+    assert asked == [WORKERS_IDLE_CLOSE, WORKERS_IDLE_CLOSE]
 
 
 def test_setting_stop_ends_the_watch_after_the_pass_under_way(watcher: Watcher) -> None:
