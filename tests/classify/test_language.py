@@ -58,7 +58,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.33" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.34" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -2054,3 +2054,97 @@ def test_a_team_sent_to_a_sporting_event_is_no_trade_delegation(
         "TASS said.",
     )
     assert sent.relevant and sent.direction is Direction.LOOSENING
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction"),
+    [
+        # Baseline 2024.34: wordings of tests/data/blind30.jsonl, in other words.
+        pytest.param(
+            "Yanji agency: Chilbosan trips back on the calendar",
+            "Group tours from Yanji to Mount Chilbo in North Korea will be restored next month "
+            "after a six-year pause, a Yanji travel agency said.",
+            Direction.LOOSENING,
+            id="tours-restored",
+        ),
+        pytest.param(
+            "Rail tours open for sign-up",
+            "Applications from Chinese citizens for three-day rail tours to Sinuiju will be "
+            "accepted from May, a Dandong travel service announced.",
+            Direction.LOOSENING,
+            id="tour-applications-accepted",
+        ),
+        pytest.param(
+            "Hunchun road bridge in use",
+            "The new road bridge between Quanhe and Wonjong was put into service for freight "
+            "trucks on Monday, the Hunchun port office said of the North Korean crossing.",
+            Direction.LOOSENING,
+            id="bridge-put-into-service",
+        ),
+        pytest.param(
+            "Tumangang handovers stepped up",
+            "Wagons for North Korea will be handed over at Tumangang daily instead of twice "
+            "weekly, the Russian railway branch said.",
+            Direction.LOOSENING,
+            id="daily-instead-of-weekly",
+        ),
+        pytest.param(
+            "Pyongyang and Minsk sign",
+            "An agreement on economic cooperation between the Government of the DPRK and the "
+            "Government of Belarus was signed in Pyongyang on Tuesday, KCNA said.",
+            Direction.LOOSENING,
+            id="agreement-was-signed",
+        ),
+        pytest.param(
+            "Ulaanbaatar barter deal to lapse",
+            "North Korea told Mongolia its barter contract for meat and garments will not be "
+            "renewed, and its embassy's commercial section will be closed.",
+            Direction.TIGHTENING,
+            id="agreement-not-renewed",
+        ),
+        pytest.param(
+            "New watchdog for traders",
+            "North Korea has set up a new audit bureau under the cabinet to monitor trading "
+            "companies and their dealings abroad, Seoul's unification ministry said.",
+            Direction.TIGHTENING,
+            id="inspection-body-for-traders",
+        ),
+        pytest.param(
+            "Rason plant sealed",
+            "A Chinese investor in Rason said his North Korean partner had his workshop "
+            "equipment placed under seal, and management would pass to the Korean partner.",
+            Direction.TIGHTENING,
+            id="investor-plant-sealed",
+        ),
+        pytest.param(
+            "Hyesan stalls restocked",
+            "The restriction on imported goods at North Korea's Hyesan market no longer "
+            "applies, a source said.",
+            Direction.LOOSENING,
+            id="market-ban-no-longer-applies",
+        ),
+        pytest.param(
+            "Chongjin market carries on",
+            "A feared market ban on imported goods failed to materialise in North Korea's "
+            "Chongjin: managers announced no new restrictions, and nothing has changed, a "
+            "source said.",
+            Direction.REAFFIRMATION,
+            id="feared-ban-fails-to-materialise",
+        ),
+    ],
+)
+def test_wordings_of_the_thirtieth_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+
+
+def test_a_youth_league_inspection_team_is_no_trade_oversight(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "The youth league in Hamhung has set up inspection teams to check students' notebooks "
+        "for South Korean slang, a source said.",
+        title="Hamhung youth league hunts for slang",
+    )
+    assert not a.relevant
