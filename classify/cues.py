@@ -47,6 +47,7 @@ from classify.lexicon import (
     HEDGE,
     NEGATION_BEFORE,
     NO_PLANS,
+    PERMISSION,
     PERSISTENCE,
     PERSISTENCE_BEFORE,
     RESTATEMENT,
@@ -568,10 +569,17 @@ def _carried_hits(clause: _Clause, subordinate: bool) -> list[Hit]:
     return [(CARRIED, Direction.REAFFIRMATION, GENERIC_WEIGHT * factor, resolved[2])]
 
 
+def _granted(text: str) -> bool:
+    """Whether the clause's only hedge is a "may" some decree or rules grant (``PERMISSION``)."""
+    if PERMISSION.search(text) is None:
+        return False
+    return all(m.group(0) == "may" for m in HEDGE.finditer(text))
+
+
 def _clause_factor(clause: _Clause, subordinate: bool) -> float:
     """What a clause's hits weigh: less in a subordinate, hedged or background clause."""
     factor = SUBORDINATE_FACTOR if subordinate else 1.0
-    if clause.fact(_HEDGE):
+    if clause.fact(_HEDGE) and not _granted(clause.text):
         factor *= HEDGE_FACTOR
     if clause.fact(_BACKGROUND):
         factor *= BACKGROUND_FACTOR

@@ -269,6 +269,14 @@ HEDGE = re.compile(
     r"(predicted|expected|anticipated|hoped) (that|to)|"
     r"unclear|not confirmed|whether(?! or not))\b"
 )
+# "May" that a decree, notice or set of rules grants ("under the decree, factories may export
+# their surplus"): permission, not a hedge, when it is the clause's only hedge. The comma
+# sets the source apart from who may act ("the decree may open the door" speculates).
+PERMISSION = re.compile(
+    r"\b(decrees?|regulations?|rules|guidelines?|notices?|laws?|directives?|ordinances?)\b"
+    r"[^\n]*,[^\n]*\bmay (now )?(export|import|sell|buy|trade|conduct|open|operate|sign|deal|"
+    r"engage|travel|keep|hire|send|set up|establish)\b"
+)
 # A clause that says a policy is restated ("KCNA reaffirmed the import-substitution drive"):
 # a tightening cue in it describes the stance, not a new move.
 RESTATEMENT = re.compile(

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from classify.baseline import Trend
+from classify.cues import _granted
 from classify.lexicon import (
     BACKGROUND,
     CESSATION_BEFORE,
@@ -2148,3 +2149,28 @@ def test_a_youth_league_inspection_team_is_no_trade_oversight(classifier: RuleCl
         title="Hamhung youth league hunts for slang",
     )
     assert not a.relevant
+
+
+def test_may_granted_by_a_decree_is_permission_not_a_hedge(classifier: RuleClassifier) -> None:
+    # rules-23: "factories may export" under a decree or notice grants a right.
+    a = _assess(
+        classifier,
+        "Under a new decree, county factories may export their surplus goods and import raw "
+        "materials through trade units of the provincial committees, KCNA said.",
+        title="Decree on local factories' trade",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+
+
+@pytest.mark.parametrize(
+    ("clause", "granted"),
+    [
+        ("under the decree, factories may export their surplus", True),
+        ("according to a notice, firms of this city may conduct declared trade", True),
+        ("north korea may export more coal this year", False),  # no decree: speculation
+        ("under the decree, factories may export, reportedly", False),  # another hedge
+        ("the decree may open the door to more trade", False),  # the decree itself hedged
+    ],
+)
+def test_which_may_is_granted(clause: str, granted: bool) -> None:
+    assert _granted(clause) is granted
