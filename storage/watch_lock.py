@@ -31,9 +31,6 @@ from storage.db import sqlite_file
 
 log = logging.getLogger(__name__)
 
-# Advisory lock keys are per database; the pair keeps clear of any other application's.
-_PG_LOCK = (0x7457, 0x7761)  # "tW", "wa"
-
 
 class WatcherAlreadyRunning(RuntimeError):
     """Another process holds this database's watcher lock."""
@@ -148,7 +145,8 @@ def _advisory_lock(url: URL, where: str) -> Iterator[_AdvisoryLock]:
         held.release()
 
 
-_KEYS = {"a": _PG_LOCK[0], "b": _PG_LOCK[1]}
+# Advisory lock keys are per database; the pair keeps clear of any other application's.
+_KEYS = {"a": 0x7457, "b": 0x7761}  # "tW", "wa"
 _TRY_LOCK = text("SELECT pg_try_advisory_lock(:a, :b)")
 _HOLDER = text(
     "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = :a AND objid = :b "

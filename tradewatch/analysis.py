@@ -256,6 +256,7 @@ class AnalysisPool:
             ["parsers", "classify.rules", "storage.shingling", "tradewatch.analysis"]
         )
         self.workers = workers
+        self.handed_out = time.monotonic()  # when ``pool_for`` last gave it work
         # Reentrant: an answer's callbacks run under it and may retire the pool.
         self._lock = threading.RLock()
         self._broken: BrokenProcessPool | None = None
@@ -432,7 +433,6 @@ def default_workers() -> int:
 # Keyed by the baseline itself (frozen, hashable), not its version string: two files may
 # share a version while their cues differ, and workers must classify as the caller would.
 _pools: dict[tuple[Baseline, int], AnalysisPool] = {}
-_handed_out: dict[tuple[Baseline, int], float] = {}  # when each pool was last given work
 _broken: set[tuple[Baseline, int]] = set()
 _lock = threading.Lock()
 
@@ -449,7 +449,7 @@ def pool_for(baseline: Baseline, *, workers: int, batch: int) -> AnalysisPool | 
         if pool is None and batch >= START_POOL_FROM and key not in _broken:
             pool = _pools[key] = AnalysisPool(baseline, workers)
         if pool is not None:
-            _handed_out[key] = time.monotonic()
+            pool.handed_out = time.monotonic()
         return pool
 
 
@@ -462,10 +462,8 @@ def close_idle_pools(idle_for: float, *, now: float | None = None) -> int:
     """
     now = time.monotonic() if now is None else now
     with _lock:
-        idle = [k for k in _pools if now - _handed_out.get(k, now) >= idle_for]
+        idle = [k for k, pool in _pools.items() if now - pool.handed_out >= idle_for]
         pools = [_pools.pop(k) for k in idle]
-        for key in idle:
-            _handed_out.pop(key, None)
     for pool in pools:
         pool.close()
     if pools:
