@@ -10,12 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
-from storage.db import insert_object, insert_on_conflict, table_of
+from storage.db import insert_object, insert_on_conflict, object_for_row, table_of
 from storage.enums import ArticleOutcome
 from storage.models import Article, ArticleAlias, ArticleRevision
 from storage.types import as_utc
@@ -35,9 +36,20 @@ __all__ = [
 _IN_CHUNK = 500
 
 _ALIAS = table_of(ArticleAlias)
+_ARTICLE = table_of(Article)
 
 # Built once: for a query run per article, building the statement costs more than running it.
-_ID_BY_URL = sa_select(col(Article.id)).where(col(Article.url) == bindparam("url"))
+_BY_URL = sa_select(*_ARTICLE.c).where(_ARTICLE.c.url == bindparam("url"))
+# What a listing seen again changes of a stored article. One statement for every case (a
+# column left as it was is written as it was): SQLite and PostgreSQL write the whole row
+# anyway, and one statement compiled once costs less than one built per article.
+_SEEN_AGAIN = ("last_seen_at", "published_at", "authors", "listed_title", "listed_updated_at")
+_REVISED = ("title", "text", "content_hash", "revision_count")
+_UPDATE = (
+    update(_ARTICLE)
+    .where(_ARTICLE.c.id == bindparam("key"))
+    .values({name: bindparam(name, type_=_ARTICLE.c[name].type) for name in _SEEN_AGAIN + _REVISED})
+)
 _LATEST_REVISION = (
     select(ArticleRevision)
     .where(col(ArticleRevision.article_id) == bindparam("article_id"))
@@ -95,13 +107,14 @@ def upsert_article(
     published = as_utc(parsed.published, what="published") if parsed.published else None
     updated = as_utc(listed_updated, what="listed_updated") if listed_updated else None
     digest = content_hash(parsed.title, parsed.text)
-    # Which article, by a plain query (most are new: no object to load); it does not
-    # autoflush, so whatever is pending goes first, as an ORM query would have sent it.
+    # Which article, by a plain query and without the ORM's unit of work (most are new: no
+    # object to load); it does not autoflush, so whatever is pending goes first, as an ORM
+    # query would have sent it.
     session.flush()
-    found = session.connection().execute(_ID_BY_URL, {"url": parsed.url}).scalar()
-    article = None if found is None else session.get(Article, found)
+    conn = session.connection()
+    found = conn.execute(_BY_URL, {"url": parsed.url}).mappings().first()
 
-    if article is None:
+    if found is None:
         values: dict[str, Any] = {
             "url": parsed.url,
             "source": source,
@@ -123,40 +136,46 @@ def upsert_article(
         revision = _add_revision(session, article, revision_no=1, diff="", at=at)
         return UpsertResult(article, ArticleOutcome.NEW, revision)
 
-    article.last_seen_at = at
-    if article.published_at is None and published is not None:
-        article.published_at = published
-    if parsed.authors and not article.authors:
-        article.authors = list(parsed.authors)
-    if listed_title is not None:
-        article.listed_title = listed_title
-    if updated is not None:
-        article.listed_updated_at = updated
-
-    if article.content_hash == digest:
-        session.add(article)
-        session.flush()
-        return UpsertResult(article, ArticleOutcome.UNCHANGED, latest_revision(session, article))
-
-    new_no = article.revision_count + 1
-    diff = text_diff(
-        old_title=article.title,
-        old_text=article.text,
-        new_title=parsed.title,
-        new_text=parsed.text,
-        old_no=article.revision_count,
-        new_no=new_no,
-    )
-    article.title = parsed.title
-    article.text = parsed.text
-    article.content_hash = digest
-    article.revision_count = new_no
-    if published is not None:
-        article.published_at = published
-    session.add(article)
-    session.flush()
-    revision = _add_revision(session, article, revision_no=new_no, diff=diff, at=at)
-    return UpsertResult(article, ArticleOutcome.CHANGED, revision)
+    article = object_for_row(session, Article, dict(found))
+    changes: dict[str, Any] = {
+        "last_seen_at": at,
+        "published_at": article.published_at or published,
+        "authors": list(parsed.authors) if parsed.authors and not article.authors else None,
+        "listed_title": listed_title if listed_title is not None else article.listed_title,
+        "listed_updated_at": updated if updated is not None else article.listed_updated_at,
+    }
+    if changes["authors"] is None:
+        changes["authors"] = article.authors
+    outcome = ArticleOutcome.UNCHANGED
+    diff = ""
+    if article.content_hash != digest:
+        outcome = ArticleOutcome.CHANGED
+        new_no = article.revision_count + 1
+        diff = text_diff(
+            old_title=article.title,
+            old_text=article.text,
+            new_title=parsed.title,
+            new_text=parsed.text,
+            old_no=article.revision_count,
+            new_no=new_no,
+        )
+        changes |= {
+            "title": parsed.title,
+            "text": parsed.text,
+            "content_hash": digest,
+            "revision_count": new_no,
+            "published_at": published or changes["published_at"],
+        }
+    else:
+        changes |= {name: getattr(article, name) for name in _REVISED}
+    conn.execute(_UPDATE, {"key": article.id, **changes})
+    # Written above: the session need not write them again.
+    for name, value in changes.items():
+        set_committed_value(article, name, value)
+    if outcome is ArticleOutcome.UNCHANGED:
+        return UpsertResult(article, outcome, latest_revision(session, article))
+    revision = _add_revision(session, article, revision_no=article.revision_count, diff=diff, at=at)
+    return UpsertResult(article, outcome, revision)
 
 
 def latest_revision(session: Session, article: Article) -> ArticleRevision:
@@ -193,20 +212,26 @@ def url_chunks(urls: Iterable[str]) -> Iterator[list[str]]:
         yield wanted[start : start + _IN_CHUNK]
 
 
+# Built once, with an expanding IN list: built per listing, the statements cost more than
+# the queries.
+_KNOWN_STORED = sa_select(col(Article.url), *_KNOWN).where(
+    col(Article.url).in_(bindparam("urls", expanding=True))
+)
+_KNOWN_ALIASED = (
+    sa_select(col(ArticleAlias.url), *_KNOWN)
+    .join(Article, col(Article.id) == col(ArticleAlias.article_id))
+    .where(col(ArticleAlias.url).in_(bindparam("urls", expanding=True)))
+)
+
+
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
     """The stored articles among ``urls``, by URL, stored under it or listed under it before
     (``ArticleAlias``), in two queries per chunk of URLs."""
     found: dict[str, KnownPage] = {}
     for chunk in url_chunks(urls):
-        stored = sa_select(col(Article.url), *_KNOWN).where(col(Article.url).in_(chunk))
-        aliased = (
-            sa_select(col(ArticleAlias.url), *_KNOWN)
-            .join(Article, col(Article.id) == col(ArticleAlias.article_id))
-            .where(col(ArticleAlias.url).in_(chunk))
-        )
         conn = session.connection()
-        for stmt in (aliased, stored):  # an article stored under the URL wins
-            for url, title, seen, listed, updated in conn.execute(stmt):
+        for stmt in (_KNOWN_ALIASED, _KNOWN_STORED):  # an article stored under the URL wins
+            for url, title, seen, listed, updated in conn.execute(stmt, {"urls": chunk}):
                 found[url] = KnownPage(title, seen, listed, updated)
     return found
 

@@ -81,9 +81,15 @@ def assessment_exists(
     classifier_version: str,
 ) -> bool:
     """Whether this revision was already assessed under these baseline and classifier versions."""
-    return (
-        _find(session, article_id, content_hash, baseline_version, classifier_version) is not None
-    )
+    params = {
+        "article_id": article_id,
+        "content_hash": content_hash,
+        "baseline_version": baseline_version,
+        "classifier_version": classifier_version,
+    }
+    # A plain query: no object to build, and it does not autoflush (so flush first).
+    session.flush()
+    return session.connection().execute(_EXISTS, params).first() is not None
 
 
 def record_assessment(
@@ -256,12 +262,14 @@ def _key(sig: DimensionSignal) -> tuple[str, Direction]:
 
 
 # Statements run for every article are built once: building one costs more than running it.
-_FIND = select(Assessment).where(
+_SAME_ASSESSMENT = (
     col(Assessment.article_id) == bindparam("article_id"),
     col(Assessment.content_hash) == bindparam("content_hash"),
     col(Assessment.baseline_version) == bindparam("baseline_version"),
     col(Assessment.classifier_version) == bindparam("classifier_version"),
 )
+_FIND = select(Assessment).where(*_SAME_ASSESSMENT)
+_EXISTS = sa_select(col(Assessment.id)).where(*_SAME_ASSESSMENT)
 
 
 def _find(

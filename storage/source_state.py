@@ -7,16 +7,83 @@ window: a source turns ``unhealthy`` after ``failure_threshold`` consecutive fai
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam, func, true, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
+from storage.db import table_of
 from storage.enums import FetchOutcome, SourceEventKind
 from storage.models import FetchLog, SourceEvent, SourceState
 from storage.types import as_utc
 
 # Error texts can be whole HTML pages; keep enough to diagnose, not the page.
 MAX_ERROR_CHARS = 2000
+
+_STATE = table_of(SourceState)
+_LOG = table_of(FetchLog)
+
+# Every monitor pass reads and writes each source's state once. Through the ORM (an object
+# loaded, changed, flushed) that cost several times the statements themselves, so the common
+# cases below are Core statements built once; the rare ones (a source seen for the first
+# time, one that recovers) take the ORM path, which writes events.
+_CHECK = sa_select(
+    _STATE.c.last_attempt_at, _STATE.c.etag, _STATE.c.last_modified, _STATE.c.last_body_sha256
+).where(_STATE.c.name == bindparam("name"))
+_SPELL = sa_select(_STATE.c.last_new_item_at, _STATE.c.created_at).where(
+    _STATE.c.name == bindparam("name")
+)
+
+
+def _kept(column: str) -> object:
+    """The new value of ``column``, or its stored one where the new one is None."""
+    return func.coalesce(bindparam(column, type_=_STATE.c[column].type), _STATE.c[column])
+
+
+# Only while the source is healthy: a success that ends an unhealthy spell writes an event.
+_HEALTHY_SUCCESS = (
+    update(_STATE)
+    .where(_STATE.c.name == bindparam("key"), _STATE.c.healthy == true())
+    .values(
+        etag=_kept("etag"),
+        last_modified=_kept("last_modified"),
+        last_body_sha256=_kept("last_body_sha256"),
+        last_new_item_at=_kept("last_new_item_at"),
+        consecutive_failures=0,
+        last_attempt_at=bindparam("at", type_=_STATE.c.last_attempt_at.type),
+        last_success_at=bindparam("at", type_=_STATE.c.last_success_at.type),
+    )
+)
+_SILENT_SINCE = sa_select(col(SourceEvent.id)).where(
+    col(SourceEvent.source) == bindparam("name"),
+    col(SourceEvent.kind) == SourceEventKind.SILENT,
+    col(SourceEvent.at) >= bindparam("since", type_=_STATE.c.created_at.type),
+)
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """What a monitor check needs of a source's state: when it was last tried (its cadence)
+    and the listing's validators (the conditional request)."""
+
+    last_attempt_at: datetime | None
+    etag: str | None
+    last_modified: str | None
+    body_sha256: str | None
+
+
+def check_state(*, session: Session, name: str, now: datetime | None = None) -> CheckState:
+    """Source ``name``'s ``CheckState``; its state row is created (and flushed) on first use
+    at ``now``. Flushes pending changes first, never commits."""
+    session.flush()
+    row = session.connection().execute(_CHECK, {"name": name}).first()
+    if row is not None:
+        return CheckState(*row)
+    state = get_source_state(session=session, name=name, now=now)
+    return CheckState(state.last_attempt_at, state.etag, state.last_modified, None)
 
 
 def get_source_state(*, session: Session, name: str, now: datetime | None = None) -> SourceState:
@@ -48,20 +115,37 @@ def record_fetch_success(
 
     Validators and body hash are kept when the new value is None (a 304 carries no body).
     Returns the ``recovered`` event when this success ends an unhealthy spell, else None.
+    Flushes pending changes first, never commits.
     """
     at = as_utc(now, what="now")
+    log: dict[str, Any] = {
+        "source": name,
+        "url": url,
+        "at": at,
+        "status": status,
+        "outcome": FetchOutcome(outcome),
+        "error_kind": None,
+        "error": None,
+        "bytes": size,
+        "elapsed": elapsed,
+    }
+    session.flush()
+    conn = session.connection()
+    values = {
+        "key": name,
+        "etag": etag,
+        "last_modified": last_modified,
+        "last_body_sha256": body_sha256,
+        "last_new_item_at": at if new_items > 0 else None,
+        "at": at,
+    }
+    if conn.execute(_HEALTHY_SUCCESS, values).rowcount:
+        conn.execute(_LOG.insert(), log)
+        _expire_held(session, name)
+        return None
+
     state = get_source_state(session=session, name=name, now=at)
-    session.add(
-        FetchLog(
-            source=name,
-            url=url,
-            at=at,
-            status=status,
-            outcome=FetchOutcome(outcome),
-            bytes=size,
-            elapsed=elapsed,
-        )
-    )
+    session.add(FetchLog(**log))
     if etag is not None:
         state.etag = etag
     if last_modified is not None:
@@ -144,20 +228,20 @@ def record_silence(
     seen) and ends with the next new item. Returns the event written now, else None.
     """
     at = as_utc(now, what="now")
-    state = get_source_state(session=session, name=name, now=at)
-    since = state.last_new_item_at or state.created_at
+    session.flush()
+    conn = session.connection()
+    row = conn.execute(_SPELL, {"name": name}).first()
+    if row is None:
+        state = get_source_state(session=session, name=name, now=at)
+        last_new_item_at, created_at = state.last_new_item_at, state.created_at
+    else:
+        last_new_item_at, created_at = row
+    since = last_new_item_at or created_at
     if at - since < silent_for:
         return None
-    already = session.exec(
-        select(SourceEvent.id).where(
-            SourceEvent.source == name,
-            SourceEvent.kind == SourceEventKind.SILENT,
-            col(SourceEvent.at) >= since,
-        )
-    ).first()
-    if already is not None:
+    if conn.execute(_SILENT_SINCE, {"name": name, "since": since}).first() is not None:
         return None
-    what = "no new items since" if state.last_new_item_at else "no items at all since"
+    what = "no new items since" if last_new_item_at else "no items at all since"
     event = SourceEvent(
         source=name,
         kind=SourceEventKind.SILENT,
@@ -167,6 +251,17 @@ def record_silence(
     session.add(event)
     session.flush()
     return event
+
+
+def _expire_held(session: Session, name: str) -> None:
+    """Expire the session's object of source ``name``'s state, if it holds one, so it is read
+    again after a Core statement changed its row."""
+    from sqlalchemy.orm import class_mapper
+
+    key = class_mapper(SourceState).identity_key_from_primary_key((name,))
+    held = session.identity_map.get(key)
+    if held is not None:
+        session.expire(held)
 
 
 def _human(delta: timedelta) -> str:

@@ -81,6 +81,51 @@ def test_changed_content_adds_a_revision_with_a_diff(session: Session) -> None:
     assert revs[0].text == first.text  # the old content is kept
 
 
+def test_a_revision_updates_the_object_the_session_holds_and_keeps_what_it_should(
+    session: Session,
+) -> None:
+    # upsert_article writes a stored article with a Core statement, not a flush: the object
+    # the session already holds must show the new values, and no later flush may write the
+    # old ones back.
+    first = parsed(published=None)
+    upsert_article(session=session, parsed=first, source="s", outlet="o", now=T0)
+    session.commit()
+    held = session.exec(select(Article)).one()
+    held.authors = []  # stored without authors: a revision that names them fills them in
+    session.commit()
+    edited = parsed(text=first.text + "\n\nA third paragraph.")
+    result = upsert_article(
+        session=session,
+        parsed=edited,
+        source="s",
+        outlet="o",
+        listed_title="Listed headline",
+        now=at(3),
+    )
+    assert result.article is held
+    assert (held.text, held.revision_count, held.last_seen_at) == (edited.text, 2, at(3))
+    assert held.published_at == edited.published and held.authors == ["Staff reporter"]
+    assert held.listed_title == "Listed headline"
+    assert not session.dirty  # written already: nothing for a flush to write again
+    session.commit()
+    # Seen again, unchanged, through a listing that gives no headline and no date: the
+    # headline, the publication time and the authors stay.
+    again = upsert_article(
+        session=session,
+        parsed=parsed(text=edited.text, published=None),
+        source="s",
+        outlet="o",
+        now=at(4),
+    )
+    assert again.outcome is ArticleOutcome.UNCHANGED and again.revision.revision_no == 2
+    session.commit()
+    session.expire_all()
+    stored = session.exec(select(Article)).one()
+    assert (stored.text, stored.revision_count, stored.last_seen_at) == (edited.text, 2, at(4))
+    assert stored.listed_title == "Listed headline" and stored.published_at == edited.published
+    assert stored.authors == ["Staff reporter"]
+
+
 def test_historical_is_fixed_at_first_sight(session: Session) -> None:
     upsert_article(
         session=session, parsed=parsed(), source="s", outlet="o", historical=True, now=T0

@@ -9,6 +9,8 @@ from sqlmodel import Session, col, select
 from storage.enums import FetchOutcome, SourceEventKind
 from storage.models import FetchLog, SourceEvent
 from storage.source_state import (
+    CheckState,
+    check_state,
     get_source_state,
     record_fetch_failure,
     record_fetch_success,
@@ -72,6 +74,30 @@ def test_success_keeps_validators_and_logs(session: Session) -> None:
     logs = session.exec(select(FetchLog).order_by(col(FetchLog.id))).all()
     assert [log.outcome for log in logs] == [FetchOutcome.CHANGED, FetchOutcome.NOT_MODIFIED]
     assert logs[1].status == 304 and logs[0].bytes == 1024 and logs[0].elapsed == 0.25
+
+
+def test_check_state_creates_the_row_once_and_reads_the_validators(session: Session) -> None:
+    assert check_state(session=session, name="dailynk", now=T0) == CheckState(
+        None, None, None, None
+    )
+    session.commit()
+    assert get_source_state(session=session, name="dailynk").created_at == T0
+    _ok(session, 1, etag='"e1"', last_modified="Mon, 10 Mar 2025 06:00:00 GMT", body_sha256="h")
+    assert check_state(session=session, name="dailynk", now=at(2)) == CheckState(
+        at(1), '"e1"', "Mon, 10 Mar 2025 06:00:00 GMT", "h"
+    )
+
+
+def test_a_success_shows_in_the_state_object_the_session_holds(session: Session) -> None:
+    # A healthy source's success is written with a Core statement: the object the session
+    # holds must not keep the old values.
+    state = get_source_state(session=session, name="dailynk", now=T0)
+    session.commit()
+    assert state.etag is None
+    _ok(session, 1, etag='"e1"', new_items=2)
+    assert (state.etag, state.last_success_at, state.last_new_item_at) == ('"e1"', at(1), at(1))
+    _ok(session, 2, status=304, outcome=FetchOutcome.NOT_MODIFIED)
+    assert (state.etag, state.last_success_at, state.last_new_item_at) == ('"e1"', at(2), at(1))
 
 
 def test_unhealthy_once_after_threshold_then_recovered_once(session: Session) -> None:
