@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -34,6 +35,12 @@ def _is_tracking(name: str) -> bool:
     return lowered in _TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES)
 
 
+# Both are pure and run for every entry of every listing on every pass; a resident watcher
+# sees the same few thousand URLs pass after pass.
+_MEMO = 16_384
+
+
+@functools.lru_cache(maxsize=_MEMO)
 def canonicalize_url(url: str) -> str:
     """Return ``url`` in canonical form.
 
@@ -85,6 +92,7 @@ def is_web_url(url: str) -> bool:
     return bool(parts.hostname)
 
 
+@functools.lru_cache(maxsize=_MEMO)
 def resolve_link(base: str, href: str) -> str | None:
     """``href`` made absolute against ``base`` if the result is a web URL (see
     `is_web_url`), else None. A link urllib cannot parse ("h://[") is no link at all: one

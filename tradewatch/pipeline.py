@@ -66,7 +66,7 @@ from storage.db import get_engine, upgrade
 from storage.robots import DatabaseRobotsStore
 from storage.skipped import remember_skipped, skipped_pages
 from storage.source_state import (
-    get_source_state,
+    check_state,
     record_fetch_failure,
     record_fetch_success,
     record_silence,
@@ -232,17 +232,14 @@ class _MonitorState:
 
 def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> _MonitorState:
     with Session(ctx.engine) as session:
-        state = get_source_state(session=session, name=source.name, now=now)
-        seen = _MonitorState(
-            last_attempt_at=state.last_attempt_at,
-            validators=Validators(
-                etag=state.etag,
-                last_modified=state.last_modified,
-                body_sha256=state.last_body_sha256,
-            ),
-        )
+        state = check_state(session=session, name=source.name, now=now)
         session.commit()
-    return seen
+    return _MonitorState(
+        last_attempt_at=state.last_attempt_at,
+        validators=Validators(
+            etag=state.etag, last_modified=state.last_modified, body_sha256=state.body_sha256
+        ),
+    )
 
 
 def check_source(
@@ -452,6 +449,14 @@ class _PagesAhead:
 
     def _fetch(self, index: int) -> Future[FetchResult]:
         url = self._urls[index]
+        if len(self._urls) == 1:
+            # Nothing to fetch ahead of: fetched here, without starting a thread for it.
+            done: Future[FetchResult] = Future()
+            try:
+                done.set_result(self._fetcher.get(url, allow_local=self._allow_local))
+            except Exception as exc:  # raised where the page is asked for, as from a thread
+                done.set_exception(exc)
+            return done
         return self._pool.submit(self._fetcher.get, url, allow_local=self._allow_local)
 
     def __iter__(self) -> Iterator[Future[FetchResult]]:
@@ -680,16 +685,16 @@ def _record_success(
     if not remember:
         return
     with Session(ctx.engine) as session:
-        state = get_source_state(session=session, name=source.name)
+        # A 304 gives no validators: record_fetch_success keeps the stored ones.
         record_fetch_success(
             session=session,
             name=source.name,
             url=source.url,
             status=listing.status if listing else 304,
             outcome=report.outcome.value,
-            etag=listing.etag if listing else state.etag,
-            last_modified=listing.last_modified if listing else state.last_modified,
-            body_sha256=listing.sha256 if listing else state.last_body_sha256,
+            etag=listing.etag if listing else None,
+            last_modified=listing.last_modified if listing else None,
+            body_sha256=listing.sha256 if listing else None,
             size=len(listing.body) if listing else 0,
             elapsed=listing.elapsed if listing else 0.0,
             new_items=report.new,
