@@ -48,7 +48,7 @@ _REVISED = ("title", "text", "content_hash", "revision_count")
 _UPDATE = (
     update(_ARTICLE)
     .where(_ARTICLE.c.id == bindparam("key"))
-    .values({name: bindparam(name, type_=_ARTICLE.c[name].type) for name in _SEEN_AGAIN + _REVISED})
+    .values({n: bindparam(n, type_=_ARTICLE.c[n].type) for n in _SEEN_AGAIN + _REVISED})
 )
 _LATEST_REVISION = (
     select(ArticleRevision)
@@ -140,12 +140,12 @@ def upsert_article(
     changes: dict[str, Any] = {
         "last_seen_at": at,
         "published_at": article.published_at or published,
-        "authors": list(parsed.authors) if parsed.authors and not article.authors else None,
+        "authors": list(parsed.authors)
+        if parsed.authors and not article.authors
+        else article.authors,
         "listed_title": listed_title if listed_title is not None else article.listed_title,
         "listed_updated_at": updated if updated is not None else article.listed_updated_at,
     }
-    if changes["authors"] is None:
-        changes["authors"] = article.authors
     outcome = ArticleOutcome.UNCHANGED
     diff = ""
     if article.content_hash != digest:
