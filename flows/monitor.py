@@ -3,6 +3,10 @@
 Sources are checked in host groups (``tradewatch.monitor_pass.host_groups``), one task per
 group: the sources of one host run one after another in a single task, groups on different hosts
 run in parallel, all within the fetch and host limits.
+
+While a resident watcher (``tradewatch watch``) runs on the same database, a monitor run checks
+nothing: the watcher checks the same sources, and two processes reading one host at once
+would each keep only their own politeness.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from prefect.futures import PrefectFuture
 
 from flows.limits import ensure_limits
 from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task
+from storage.watch_lock import watcher_holding
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.monitor_pass import crash_report, in_source_order, pass_groups, summarise
 from tradewatch.pipeline import SourceReport, prepare_database
@@ -81,6 +86,15 @@ def monitor(
     """
     logger = get_run_logger()
     settings = load_settings()
+    holder = watcher_holding(settings.resolved_database_url)
+    if holder is not None:
+        skipped = (
+            f"not run: `tradewatch watch` ({holder}) is monitoring this database. Stop the "
+            "watcher to run the monitor flow, or drop the monitor-hourly deployment "
+            "(`tradewatch serve --only digest-daily`)"
+        )
+        logger.warning("monitor: %s", skipped)
+        return summarise([]) | {"skipped": skipped, "alerts_line": ""}
     config = load_sources(Path(sources_file) if sources_file else settings.sources_file)
     baseline_path = str(Path(baseline_file) if baseline_file else settings.baseline_file)
     prepare_database(settings, baseline_file=Path(baseline_path))

@@ -12,6 +12,9 @@ or whose machine restarts, leaves nothing behind to clean up.
   the lock with it: ``HeldLock.verify``, called before each pass, takes it again, or raises
   ``WatcherAlreadyRunning`` if another watcher took it meanwhile.
 - An in-memory database is the process's own: there is nothing to share.
+
+``watcher_holding`` tells a run that should not check what a watcher checks (the monitor
+flow) whether one is running.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import URL, Connection, create_engine, make_url, text
@@ -34,6 +38,19 @@ log = logging.getLogger(__name__)
 
 class WatcherAlreadyRunning(RuntimeError):
     """Another process holds this database's watcher lock."""
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """The process holding a database's watcher lock: a local one (SQLite's lock file holds
+    its pid) or a PostgreSQL server process (the watcher's connection)."""
+
+    pid: int | None
+    server: bool = False
+
+    def __str__(self) -> str:
+        kind = "server process" if self.server else "process"
+        return f"{kind} {self.pid if self.pid is not None else 'unknown'}"
 
 
 class HeldLock:
@@ -64,7 +81,46 @@ def watch_lock(database_url: str) -> Iterator[HeldLock]:
         raise ValueError(f"no watcher lock for {backend} databases")
 
 
-def _already_running(where: str, holder: str) -> WatcherAlreadyRunning:
+def watcher_holding(database_url: str) -> LockHolder | None:
+    """The process holding the watcher lock of the database at ``database_url``, or None
+    when no watcher runs on it.
+
+    On PostgreSQL it reads the server's lock table. On SQLite it takes a shared lock on the
+    lock file and releases it at once: a watcher starting in that same instant is refused.
+    """
+    url = make_url(database_url)
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        engine = create_engine(url, poolclass=NullPool)
+        try:
+            with engine.connect() as connection:
+                pid = connection.execute(_HOLDER, _KEYS).scalar()
+        finally:
+            engine.dispose()
+        return None if pid is None else LockHolder(int(pid), server=True)
+    path = sqlite_file(database_url) if backend == "sqlite" else None
+    if path is None:
+        return None
+    try:
+        fd = os.open(f"{path}.watch.lock", os.O_RDONLY)
+    except FileNotFoundError:  # no watcher ever ran on it
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _file_holder(fd)
+        return None
+    finally:
+        os.close(fd)  # releases the shared lock
+
+
+def _file_holder(fd: int) -> LockHolder:
+    written = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
+    return LockHolder(int(written) if written.isdigit() else None)
+
+
+def _already_running(where: str, holder: LockHolder) -> WatcherAlreadyRunning:
     return WatcherAlreadyRunning(
         f"another `tradewatch watch` is already running on {where} ({holder}). One watcher "
         "checks every source side by side: stop the other one, or give this one a database "
@@ -80,8 +136,7 @@ def _file_lock(path: Path, where: str) -> Iterator[None]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip()
-            raise _already_running(where, f"process {holder or 'unknown'}") from None
+            raise _already_running(where, _file_holder(fd)) from None
         # Who holds it, for the message above; the lock itself is the flock, not this.
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
@@ -103,8 +158,9 @@ class _AdvisoryLock(HeldLock):
         try:
             taken = connection.execute(_TRY_LOCK, _KEYS).scalar()
             if not taken:
-                holder = connection.execute(_HOLDER, _KEYS).scalar()
-                raise _already_running(self._where, f"server process {holder or 'unknown'}")
+                pid = connection.execute(_HOLDER, _KEYS).scalar()
+                holder = LockHolder(None if pid is None else int(pid), server=True)
+                raise _already_running(self._where, holder)
             connection.commit()  # the lock is the session's; no transaction stays open
         except BaseException:
             connection.close()

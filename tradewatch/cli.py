@@ -76,6 +76,9 @@ def _config_paths(args: argparse.Namespace, settings: Settings) -> tuple[Path, P
 
 
 def _print_monitor(summary: dict[str, Any]) -> None:
+    if summary.get("skipped"):
+        print(f"monitor: {summary['skipped']}")
+        return
     failed = ", ".join(summary["failed_sources"]) or "none"
     print(
         f"monitor: {summary['sources']} sources, {summary['new_articles']} new articles, "

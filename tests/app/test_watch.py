@@ -21,7 +21,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session, select
 
 from storage.models import BaselineVersion
-from storage.watch_lock import _HOLDER, _KEYS, WatcherAlreadyRunning, watch_lock
+from storage.watch_lock import LockHolder, WatcherAlreadyRunning, watch_lock, watcher_holding
 from tests.app.test_cli import run_cli
 from tests.sitefixtures import write_sources
 from tradewatch.monitor_pass import check_groups_here
@@ -259,13 +259,9 @@ def test_a_second_watcher_on_the_database_is_refused_until_the_first_stops(
 
 def _lock_holder(url: str) -> int | None:
     """The server process holding the watcher lock of ``url``'s database, if any."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as connection:
-            pid: int | None = connection.execute(_HOLDER, _KEYS).scalar()
-            return pid
-    finally:
-        engine.dispose()
+    holder = watcher_holding(url)
+    assert holder is None or (holder.server and holder.pid is not None)
+    return None if holder is None else holder.pid
 
 
 def _kill_backend(url: str, pid: int) -> None:
@@ -298,6 +294,28 @@ def test_a_postgresql_lock_lost_with_its_connection_is_taken_again_or_given_up(
         ):
             held.verify()
     assert _lock_holder(postgres_url) is None  # both released on leaving
+
+
+def test_watcher_holding_names_the_running_watcher_and_nobody_once_it_stops(
+    watcher: Watcher, db_url: str
+) -> None:
+    holder = watcher_holding(db_url)
+
+    if db_url.startswith("sqlite"):
+        assert holder == LockHolder(os.getpid())
+    else:
+        assert holder is not None and holder.server and holder.pid is not None
+    assert str(holder).startswith(("process ", "server process "))
+    assert watcher.check(now=START).checked == 3  # looking took nothing from the watcher
+    watcher.close()
+    assert watcher_holding(db_url) is None
+    with Watcher(watcher.settings):  # nor did it leave anything held
+        assert watcher_holding(db_url) is not None
+
+
+def test_watcher_holding_is_none_where_no_watcher_ever_ran(tmp_path: Path) -> None:
+    assert watcher_holding(f"sqlite:///{tmp_path / 'never.db'}") is None
+    assert watcher_holding("sqlite://") is None  # in memory: the process's own
 
 
 def test_a_watcher_that_finds_another_holding_the_database_stops_watching(

@@ -8,6 +8,7 @@ group goes on. Retries are cut to keep the tests quick: only their count matters
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ import pytest
 import yaml
 
 from flows.tasks import check_sources_task
+from storage.watch_lock import watch_lock
 from tradewatch.pipeline import SourceReport
 from tradewatch.sitehost import SampleSite
 
@@ -176,3 +178,20 @@ def test_a_task_that_breaks_gives_every_source_of_its_group_a_crash_report(
     for report in summary["reports"]:
         assert report["error_kind"] == "crash"
         assert "database unreachable" in report["error"]
+
+
+def test_a_monitor_run_checks_nothing_while_a_watcher_runs_on_the_database(
+    sources_file: Path, site: SampleSite, tmp_path: Path
+) -> None:
+    from flows.monitor import monitor
+
+    site.clear_requests()
+    with watch_lock(f"sqlite:///{tmp_path / 'tw.db'}"):  # as `tradewatch watch` holds it
+        summary = monitor(sources_file=str(sources_file))
+
+    assert summary["sources"] == 0 and summary["reports"] == []
+    assert f"`tradewatch watch` (process {os.getpid()}) is monitoring" in summary["skipped"]
+    assert site.paths_requested() == []
+    after = monitor(sources_file=str(sources_file))  # the watcher has stopped
+    assert after["sources"] == 3 and "skipped" not in after
+    assert site.paths_requested()
