@@ -59,7 +59,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.34" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.35" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -2174,3 +2174,79 @@ def test_may_granted_by_a_decree_is_permission_not_a_hedge(classifier: RuleClass
 )
 def test_which_may_is_granted(clause: str, granted: bool) -> None:
     assert _granted(clause) is granted
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction", "dimension"),
+    [
+        # Baseline 2024.35: wordings of tests/data/blind32.jsonl, in other words.
+        pytest.param(
+            "Coal firms back in the export business",
+            "Provincial trading firms in North Korea may again sell coal to Chinese buyers, "
+            "after the cabinet rescinded a decree that had reserved coal exports for a sole "
+            "state company, sources said.",
+            Direction.LOOSENING,
+            "trade_authority",
+            id="export-reservation-rescinded",
+        ),
+        pytest.param(
+            "Fewer goods on Pyongyang's import blacklist",
+            "North Korea's trade ministry took 20 products, among them soap and nails, off "
+            "the list of goods that factories are barred from importing, a document shows.",
+            Direction.LOOSENING,
+            "self_reliance",
+            id="taken-off-banned-imports-list",
+        ),
+        pytest.param(
+            "Minders leave trading houses",
+            "North Korea's security ministry recalled the agents it posted at trading "
+            "houses in Sinuiju last spring, and contracts no longer need an agent's approval, "
+            "a source said.",
+            Direction.LOOSENING,
+            "state_oversight",
+            id="agents-it-posted-recalled",
+        ),
+        pytest.param(
+            "Vetting rule dropped for Asian buyers",
+            "North Korean exporters no longer need their party committee's political clearance "
+            "to sell to private buyers in Vietnam, a trader said.",
+            Direction.LOOSENING,
+            "capitalist_trade",
+            id="political-clearance-no-longer-needed",
+        ),
+        pytest.param(
+            "Trading firms told to cut off Taiwanese partners",
+            "North Korean trading companies were ordered to terminate contracts with "
+            "suppliers owned by Taiwanese investors within a month, a source in Pyongyang said.",
+            Direction.TIGHTENING,
+            "trade_partners",
+            id="ordered-to-terminate-contracts-with",
+        ),
+        pytest.param(
+            "Foreign contacts to be reported",
+            "North Korean trade officials must now report any conversations with foreign "
+            "businessmen to their security officer the same day, a source told NK News.",
+            Direction.TIGHTENING,
+            "state_oversight",
+            id="must-report-any-contact",
+        ),
+    ],
+)
+def test_wordings_of_the_thirty_second_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+    assert _signal(a, dimension).direction is direction
+
+
+def test_an_order_confining_imported_goods_to_state_shops_is_no_trade_monopoly(
+    classifier: RuleClassifier,
+) -> None:
+    # The guard on the 2024.35 cue: lifting a market rule on imported goods is about markets.
+    a = _assess(
+        classifier,
+        "Vendors in Hyesan sell Chinese shoes again after market managers in North Korea "
+        "lifted an order that had confined sales of imported goods to state-run shops.",
+    )
+    assert "trade_authority" not in a.dimensions
