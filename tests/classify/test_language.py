@@ -59,7 +59,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.35" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.36" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -2250,3 +2250,57 @@ def test_an_order_confining_imported_goods_to_state_shops_is_no_trade_monopoly(
         "lifted an order that had confined sales of imported goods to state-run shops.",
     )
     assert "trade_authority" not in a.dimensions
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction", "dimension"),
+    [
+        # Baseline 2024.36: wordings of tests/data/blind34.jsonl, in other words.
+        pytest.param(
+            "Pyongyang, Minsk in potash pact",
+            "North Korea signed a contract with a Belarusian state firm on Monday to buy "
+            "30,000 tonnes of potash fertiliser, Belarus's trade ministry said.",
+            Direction.LOOSENING,
+            "trade_partners",
+            id="contract-signed-to-buy",
+        ),
+        pytest.param(
+            "North Korea and Laos sign timber import deal",
+            "Pyongyang and Vientiane sign timber import deal, Lao media reported.",
+            Direction.LOOSENING,
+            "trade_partners",
+            id="import-deal-signed",
+        ),
+        pytest.param(
+            "Traders abroad lose their phones",
+            "North Korean trading company staff in Dalian were ordered to attend a security "
+            "lecture each week and to hand over their phones to the consulate, a source said.",
+            Direction.TIGHTENING,
+            "state_oversight",
+            id="ordered-among-other-things-to-hand-over-phones",
+        ),
+        pytest.param(
+            "Trading house under scrutiny",
+            "Pyongyang put the Sinuiju branch of a state trading house under a security "
+            "ministry investigation after a shipment went missing, a source in North Korea "
+            "said.",
+            Direction.TIGHTENING,
+            "state_oversight",
+            id="placed-under-investigation",
+        ),
+        pytest.param(
+            "Chongjin port quarantine back",
+            "North Korea imposed a 30-day quarantine on vessels from Russian ports at "
+            "Chongjin, stranding cargo, a source told Daily NK.",
+            Direction.TIGHTENING,
+            "border_customs",
+            id="quarantine-imposed-on-vessels",
+        ),
+    ],
+)
+def test_wordings_of_the_thirty_fourth_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+    assert _signal(a, dimension).direction is direction
