@@ -26,7 +26,7 @@ REQUIRED = {
 
 
 def test_shipped_baseline_has_every_dimension_with_citations(baseline: Baseline) -> None:
-    assert baseline.version == "2024.36"
+    assert baseline.version == "2024.37"
     assert baseline.as_of.isoformat() == "2024-12-31"
     assert {d.id for d in baseline.dimensions} >= REQUIRED
     for dim in baseline.dimensions:

@@ -59,7 +59,7 @@ def test_granted_trade_authority_departs_from_centralising_baseline(
     assert authority.baseline_stance == "centralizing"
     assert authority.reported_stance == "decentralizing"
     assert _signal(a, "negotiation_delegations").direction is Direction.LOOSENING
-    assert a.baseline_version == "2024.36" and a.classifier_version == CLASSIFIER_VERSION
+    assert a.baseline_version == "2024.37" and a.classifier_version == CLASSIFIER_VERSION
 
 
 def test_negated_loosening_restates_the_restriction(classifier: RuleClassifier) -> None:
@@ -2304,3 +2304,80 @@ def test_wordings_of_the_thirty_fourth_blind_set(
     a = _assess(classifier, text, title=title)
     assert a.relevant and a.direction is direction
     assert _signal(a, dimension).direction is direction
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "direction", "dimension"),
+    [
+        # Baseline 2024.37: wordings of tests/data/blind36.jsonl, in other words.
+        pytest.param(
+            "N. Korea suspends squid exports",
+            "North Korea has suspended exports of dried squid to China until further notice, "
+            "a source in Kangwon Province said.",
+            Direction.TIGHTENING,
+            "border_customs",
+            id="exports-of-a-good-suspended",
+        ),
+        pytest.param(
+            "Urea import quota slashed",
+            "North Korea slashed its urea import quota for next year and told farms to use "
+            "compost instead, a source in North Hwanghae said.",
+            Direction.TIGHTENING,
+            "self_reliance",
+            id="import-quota-slashed",
+        ),
+        pytest.param(
+            "City traders get fuel import rights",
+            "Commerce bureaus in two North Korean cities got import rights for diesel, breaking "
+            "a monopoly of central firms, sources said.",
+            Direction.LOOSENING,
+            "trade_authority",
+            id="permits-received-monopoly-ended",
+        ),
+        pytest.param(
+            "Seafood deals voided",
+            "North Korean fishing cooperatives were told their export contracts with Chinese "
+            "buyers were void and the catch must go to state companies, a source said.",
+            Direction.TIGHTENING,
+            "trade_authority",
+            id="contracts-declared-void",
+        ),
+        pytest.param(
+            "Minder for every trade office",
+            "Every trading company in North Korea must now host a security ministry officer "
+            "who reads all its correspondence, a source told Asia Press.",
+            Direction.TIGHTENING,
+            "state_oversight",
+            id="must-host-a-security-officer",
+        ),
+        pytest.param(
+            "Russian tour groups for Masikryong",
+            "North Korea's Masikryong ski resort will receive tour groups from Khabarovsk from "
+            "January, a Russian travel agency in North Korea's partner region said.",
+            Direction.LOOSENING,
+            "tourism",
+            id="resort-will-receive-tour-groups",
+        ),
+    ],
+)
+def test_wordings_of_the_thirty_sixth_blind_set(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
+) -> None:
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+    assert _signal(a, dimension).direction is direction
+
+
+def test_resumed_tours_mentioned_beside_their_suspension_do_not_turn_it_around(
+    classifier: RuleClassifier,
+) -> None:
+    # The guard on 2024.37's tourism cue: "will receive" is news, "resumed receiving" before
+    # a suspension is background.
+    a = _assess(
+        classifier,
+        "North Korea has suspended tours to Rason, cancelling trips booked by Chinese groups, "
+        "travel agencies said. The suspension comes a month after Rason resumed receiving "
+        "Chinese visitors.",
+        title="Rason tours halted",
+    )
+    assert a.relevant and a.direction is Direction.TIGHTENING
