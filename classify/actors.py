@@ -15,7 +15,9 @@ from classify.lexicon import (
     DPRK_ACTOR,
     DPRK_MENTION,
     FOREIGN_ACTOR,
+    OBJECT_MODIFIER,
     PREPOSITION_BEFORE,
+    VERB_BEFORE,
 )
 
 
@@ -29,34 +31,60 @@ def mentions_dprk(normalised: str) -> bool:
     return DPRK_MENTION.search(normalised) is not None
 
 
-def _subject_mentions(
+def _subject_at(
     pattern: re.Pattern[str], clause: str, *, not_after: re.Pattern[str] | None = None
-) -> bool:
-    """Whether a match of ``pattern`` in ``clause`` is not the object of a preposition (nor
-    preceded by a match of ``not_after``)."""
+) -> int | None:
+    """Where the first match of ``pattern`` in ``clause`` that is not the object of a
+    preposition (nor preceded by a match of ``not_after``) starts, if any."""
     for match in pattern.finditer(clause):
         if PREPOSITION_BEFORE.search(clause, 0, match.start()) is not None:
             continue
         if not_after is None or not_after.search(clause, 0, match.start()) is None:
-            return True
-    return False
+            return match.start()
+    return None
 
 
-def _bare_country_acts(clause: str) -> bool:
+def _bare_country_at(clause: str) -> int | None:
     # A bare name after "and" or "or" is one of a pair ("between North Korea and China"),
     # whose other member decides.
     if not any(name in clause for name in BARE_COUNTRY_NAMES):  # most clauses: no regex scan
-        return False
-    return _subject_mentions(BARE_COUNTRY, clause, not_after=COORDINATED_BEFORE)
+        return None
+    return _subject_at(BARE_COUNTRY, clause, not_after=COORDINATED_BEFORE)
+
+
+def _dprk_acts(clause: str, *, after_foreign: int) -> bool:
+    """Whether a North Korean actor acts in ``clause``, whose first foreign actor starts at
+    ``after_foreign``. After the foreign actor, "North Korean ..." or "North Korea's ..."
+    right after a verb names what the foreign actor acts on ("China banned North Korean coal
+    imports"), not another actor ("Beijing said North Korean firms halted exports", "an
+    agency said its North Korean counterparts told it...")."""
+    for match in DPRK_ACTOR.finditer(clause):
+        at = match.start()
+        if PREPOSITION_BEFORE.search(clause, 0, at) is not None:
+            continue
+        if (
+            at > after_foreign
+            and OBJECT_MODIFIER.match(clause, at) is not None
+            and VERB_BEFORE.search(clause, 0, at) is not None
+        ):
+            continue
+        return True
+    return False
 
 
 def foreign_led(clause: str) -> bool:
     """True when a foreign authority acts in the clause and no North Korean actor does.
 
-    "Chinese customs stepped up inspections of goods bound for North Korea" and "China
-    suspended trade with North Korea" are foreign-led; "Beijing and Pyongyang agreed to
-    resume trade" is not (both act).
+    "Chinese customs stepped up inspections of goods bound for North Korea", "China
+    suspended trade with North Korea" and "China banned North Korean coal imports" are
+    foreign-led; "Beijing and Pyongyang agreed to resume trade" is not (both act), nor is
+    "Beijing said North Korean firms halted exports".
     """
-    if not (_subject_mentions(FOREIGN_ACTOR, clause) or _bare_country_acts(clause)):
+    starts = [
+        at
+        for at in (_subject_at(FOREIGN_ACTOR, clause), _bare_country_at(clause))
+        if at is not None
+    ]
+    if not starts:
         return False
-    return not _subject_mentions(DPRK_ACTOR, clause)
+    return not _dprk_acts(clause, after_foreign=min(starts))

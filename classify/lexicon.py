@@ -55,6 +55,16 @@ BARE_COUNTRY = re.compile(
     r"cut|sent|put|began|took|made|gave|kept|set|held|told|built|paid|sold|shut|withdrew))\b)"
 )
 COORDINATED_BEFORE = re.compile(r"\b(and|or)\s+$")
+# A North Korean adjective or possessive, which may name what another actor acts on ("banned
+# North Korean coal imports", "halted North Korea's textile exports").
+OBJECT_MODIFIER = re.compile(r"(north korean|north korea's|pyongyang's|the north's|dprk's?)\b")
+# A verb right before such a modifier makes it that verb's object ("banned North Korean
+# coal"); after "said", "that", "its"... it may start an actor ("said its North Korean
+# counterparts told it...").
+VERB_BEFORE = re.compile(
+    r"(ed|es|\b(bans?|halts?|stops?|bars?|blocks?|seizes?|suspends?|imposes?|restricts?|"
+    r"sanctions?|targets?))\s+$"
+)
 PREPOSITION_BEFORE = re.compile(
     r"\b(to|for|into|from|with|against|on|toward|towards|of|in|at|by|near|across|"
     r"between|about|over|through|via|bound for)\s+(the\s+)?$"

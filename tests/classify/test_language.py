@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from classify.actors import foreign_led
 from classify.baseline import Trend
 from classify.cues import _granted
 from classify.lexicon import (
@@ -2381,3 +2382,39 @@ def test_resumed_tours_mentioned_beside_their_suspension_do_not_turn_it_around(
         title="Rason tours halted",
     )
     assert a.relevant and a.direction is Direction.TIGHTENING
+
+
+@pytest.mark.parametrize(
+    ("clause", "led"),
+    [
+        # rules-24: North Korean goods a foreign actor acts on are its object, not an actor.
+        ("china banned north korean coal imports", True),
+        ("the united nations banned north korea's textile exports", True),
+        ("chinese customs seized north korean seafood at dalian", True),
+        # ...but after "said", "its" or "and" the North Korean side may act itself.
+        ("beijing said north korean firms halted coal exports", False),
+        ("an agency in beijing said its north korean counterparts refused", False),
+        ("china and north korea agreed to resume trade", False),
+        ("north korean firms halted exports as china tightened checks", False),
+    ],
+)
+def test_who_leads_a_clause_with_north_korean_goods_in_it(clause: str, led: bool) -> None:
+    assert foreign_led(clause) is led
+
+
+def test_a_foreign_ban_on_north_korean_goods_is_not_pyongyangs_move(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "China banned imports of North Korean coal, the commerce ministry in Beijing said.",
+        title="China bans North Korean coal imports",
+    )
+    assert not a.relevant
+    # The guard: Pyongyang's own ban on the same goods is its move.
+    own = _assess(
+        classifier,
+        "North Korea banned coal exports to China, customs officials in Dandong said.",
+        title="North Korea bans coal exports",
+    )
+    assert own.relevant and own.direction is Direction.TIGHTENING
