@@ -44,6 +44,15 @@ def _signal(assessment: Assessment, dimension: str) -> DimensionSignal:
     return found[0]
 
 
+def _assert_reads(
+    classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
+) -> None:
+    """The item is relevant and moves in ``direction``, on ``dimension`` among others."""
+    a = _assess(classifier, text, title=title)
+    assert a.relevant and a.direction is direction
+    assert _signal(a, dimension).direction is direction
+
+
 def test_granted_trade_authority_departs_from_centralising_baseline(
     classifier: RuleClassifier,
 ) -> None:
@@ -2236,9 +2245,7 @@ def test_which_may_is_granted(clause: str, granted: bool) -> None:
 def test_wordings_of_the_thirty_second_blind_set(
     classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
 ) -> None:
-    a = _assess(classifier, text, title=title)
-    assert a.relevant and a.direction is direction
-    assert _signal(a, dimension).direction is direction
+    _assert_reads(classifier, title, text, direction, dimension)
 
 
 def test_an_order_confining_imported_goods_to_state_shops_is_no_trade_monopoly(
@@ -2302,9 +2309,7 @@ def test_an_order_confining_imported_goods_to_state_shops_is_no_trade_monopoly(
 def test_wordings_of_the_thirty_fourth_blind_set(
     classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
 ) -> None:
-    a = _assess(classifier, text, title=title)
-    assert a.relevant and a.direction is direction
-    assert _signal(a, dimension).direction is direction
+    _assert_reads(classifier, title, text, direction, dimension)
 
 
 @pytest.mark.parametrize(
@@ -2364,9 +2369,7 @@ def test_wordings_of_the_thirty_fourth_blind_set(
 def test_wordings_of_the_thirty_sixth_blind_set(
     classifier: RuleClassifier, title: str, text: str, direction: Direction, dimension: str
 ) -> None:
-    a = _assess(classifier, text, title=title)
-    assert a.relevant and a.direction is direction
-    assert _signal(a, dimension).direction is direction
+    _assert_reads(classifier, title, text, direction, dimension)
 
 
 def test_resumed_tours_mentioned_beside_their_suspension_do_not_turn_it_around(
