@@ -41,6 +41,13 @@ FOREIGN_ACTOR = re.compile(
     r"beijing|seoul|washington|moscow|tokyo|the (un|u\.n\.) security council|"
     r"(the )?joint chiefs of staff|the jcs|"
     r"the (un|u\.n\.|united nations)|general administration of customs|"
+    # UN sanctions, or the council without "the UN" before it, acting on something ("UN
+    # sanctions have banned North Korean seafood exports"); not where they are what a move
+    # breaks ("sending workers is banned under UN resolutions").
+    r"(un|u\.n\.|united nations) (security council )?(sanctions|resolutions?|embargo) "
+    r"(have |has |had |now |also )?(ban|bar|prohibit|forbid|outlaw|block|restrict|cap|limit)\w*|"
+    r"(the )?security council (has |have |had )?(ban|bar|prohibit|forbid|outlaw|block|"
+    r"restrict|cap|limit|impos)\w*|"
     r"ministry of (commerce|trade, industry and energy)|(south korea's )?unification ministry|"
     r"ministry of unification)\b(?! (data|figures|statistics))"
 )

@@ -2421,3 +2421,28 @@ def test_a_foreign_ban_on_north_korean_goods_is_not_pyongyangs_move(
         title="North Korea bans coal exports",
     )
     assert own.relevant and own.direction is Direction.TIGHTENING
+
+
+@pytest.mark.parametrize(
+    ("clause", "led"),
+    [
+        # rules-25: UN sanctions, or the Security Council, acting on North Korean goods.
+        ("un sanctions have banned north korean seafood exports since 2017", True),
+        ("the security council banned north korean textile exports in 2017", True),
+        # ...but not where they are only what a move breaks.
+        ("sending workers abroad is banned under un resolutions", False),
+        ("the sales, which violate un sanctions, are organised by the state", False),
+    ],
+)
+def test_un_sanctions_lead_a_clause_only_when_they_act(clause: str, led: bool) -> None:
+    assert foreign_led(clause) is led
+
+
+def test_un_sanctions_in_the_background_add_no_tightening(classifier: RuleClassifier) -> None:
+    a = _assess(
+        classifier,
+        "Chinese traders still buy North Korean squid at sea, sources said. UN sanctions have "
+        "banned North Korean seafood exports since 2017.",
+        title="Squid trade at sea",
+    )
+    assert not a.relevant
