@@ -268,7 +268,12 @@ BACKGROUND = re.compile(
     r"\b(until (now|recently|then|((late|early) )?(this|last) "
     r"(year|month|week|spring|summer|autumn|fall|winter))|"
     r"^in (19|20)\d\d\b|(from|between) (19|20)\d\d (to|and) (19|20)\d\d|"
-    r"previously|formerly|in the past|"
+    # "were previously vetted" sets the clause in the past; "a monopoly previously held by
+    # central firms" only says whose the monopoly was (a participle after a noun).
+    r"(?:(?<=\bwere )|(?<=\bwas )|(?<=\bhad )|(?<=\bhave )|(?<=\bhas )|(?<=\bbeen )|"
+    r"(?<=\bis )|(?<=\bare ))(previously|formerly)|"
+    r"(previously|formerly)(?! (\w+ed|held|run|won|given|granted|made|kept|built|sold|paid|"
+    r"taken|set|shut)\b)|in the past|"
     r"(they|we|he|she|firms|companies|traders|merchants|people|officials|residents) used to|"
     # "stricter than during the pandemic" compares: the news is the comparison.
     r"(?<!than )(during|before) the ([\w'-]+ ){0,2}(pandemic|covid|closure|lockdown|change)|"

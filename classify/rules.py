@@ -26,7 +26,7 @@ from classify.types import (
     Relation,
 )
 
-CLASSIFIER_VERSION = "rules-25"
+CLASSIFIER_VERSION = "rules-26"
 
 RELEVANCE_MIN = 1.0  # summed directional weight an item needs to be about trade policy
 SIGNAL_MIN = 0.5  # weakest per-dimension score kept as a signal

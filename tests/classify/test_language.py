@@ -2446,3 +2446,32 @@ def test_un_sanctions_in_the_background_add_no_tightening(classifier: RuleClassi
         title="Squid trade at sea",
     )
     assert not a.relevant
+
+
+@pytest.mark.parametrize(
+    ("clause", "background"),
+    [
+        # rules-26: "previously" sets a clause in the past only as an adverb of its verb...
+        ("firms were previously vetted by the party", True),
+        ("previously, firms needed approval for each contract", True),
+        ("traders had formerly paid a fee at the bridge", True),
+        # ...not as a participle's after a noun, which says whose something was.
+        ("breaking a monopoly previously held by a few central companies", False),
+        ("rights formerly granted to provincial firms were returned", False),
+        ("something previously discouraged", False),
+    ],
+)
+def test_previously_is_background_only_for_its_own_clause(clause: str, background: bool) -> None:
+    assert (BACKGROUND.search(clause) is not None) is background
+
+
+def test_a_monopoly_previously_held_by_others_does_not_discount_the_news(
+    classifier: RuleClassifier,
+) -> None:
+    a = _assess(
+        classifier,
+        "Commerce bureaus in several North Korean cities received permits to import flour, "
+        "breaking a monopoly previously held by central trading companies, sources said.",
+    )
+    assert a.relevant and a.direction is Direction.LOOSENING
+    assert _signal(a, "trade_authority").score >= 1.0
