@@ -297,15 +297,23 @@ def object_for_row(session: Session, model: type[_Row], values: Mapping[str, Any
     with a Core query, as an ORM query would give it: the one the session holds if any (its
     expired attributes, if any, are read again when used), or else one built as the ORM
     builds the rows it loads."""
-    from sqlalchemy.orm import class_mapper
-
-    mapper = class_mapper(model)
-    held = session.identity_map.get(mapper.identity_key_from_primary_key((values["id"],)))
+    held = held_object(session, model, values["id"])
     if held is not None:
-        assert isinstance(held, model)
         return held
     assert len(values) == _insert(model)[1], "every column"  # none left to load later
     return _as_loaded(session, model, values)
+
+
+def held_object(session: Session, model: type[_Row], key: object) -> _Row | None:
+    """The object of ``session`` for the ``model`` row whose primary key is ``key``, if the
+    session holds one (without loading it)."""
+    from sqlalchemy.orm import class_mapper
+
+    held = session.identity_map.get(class_mapper(model).identity_key_from_primary_key((key,)))
+    if held is None:
+        return None
+    assert isinstance(held, model)
+    return held
 
 
 def _as_loaded(session: Session, model: type[_Row], values: Mapping[str, Any]) -> _Row:

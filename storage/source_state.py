@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, func, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from storage.db import table_of
+from storage.db import held_object, table_of
 from storage.enums import FetchOutcome, SourceEventKind
 from storage.models import FetchLog, SourceEvent, SourceState
 from storage.types import as_utc
@@ -139,35 +139,23 @@ def record_fetch_success(
         "last_new_item_at": at if new_items > 0 else None,
         "at": at,
     }
-    if conn.execute(_HEALTHY_SUCCESS, values).rowcount:
-        conn.execute(_LOG.insert(), log)
-        _expire_held(session, name)
-        return None
-
-    state = get_source_state(session=session, name=name, now=at)
-    session.add(FetchLog(**log))
-    if etag is not None:
-        state.etag = etag
-    if last_modified is not None:
-        state.last_modified = last_modified
-    if body_sha256 is not None:
-        state.last_body_sha256 = body_sha256
-    state.consecutive_failures = 0
-    state.last_attempt_at = at
-    state.last_success_at = at
-    if new_items > 0:
-        state.last_new_item_at = at
-
     event: SourceEvent | None = None
-    if not state.healthy:
-        down_for = at - state.unhealthy_since if state.unhealthy_since else None
-        detail = f"recovered after {_human(down_for)}" if down_for is not None else "recovered"
-        event = SourceEvent(source=name, kind=SourceEventKind.RECOVERED, at=at, detail=detail)
-        session.add(event)
-        state.healthy = True
-        state.unhealthy_since = None
-    session.add(state)
-    session.flush()
+    if not conn.execute(_HEALTHY_SUCCESS, values).rowcount:
+        # No row yet, or an unhealthy spell this success ends: create the row, or mark it
+        # healthy with the ``recovered`` event, then the same UPDATE applies.
+        state = get_source_state(session=session, name=name, now=at)
+        if not state.healthy:
+            down_for = at - state.unhealthy_since if state.unhealthy_since else None
+            detail = f"recovered after {_human(down_for)}" if down_for is not None else "recovered"
+            event = SourceEvent(source=name, kind=SourceEventKind.RECOVERED, at=at, detail=detail)
+            session.add(event)
+            state.healthy = True
+            state.unhealthy_since = None
+            session.add(state)
+        session.flush()
+        conn.execute(_HEALTHY_SUCCESS, values)
+    conn.execute(_LOG.insert(), log)
+    _expire_held(session, name)
     return event
 
 
@@ -256,10 +244,7 @@ def record_silence(
 def _expire_held(session: Session, name: str) -> None:
     """Expire the session's object of source ``name``'s state, if it holds one, so it is read
     again after a Core statement changed its row."""
-    from sqlalchemy.orm import class_mapper
-
-    key = class_mapper(SourceState).identity_key_from_primary_key((name,))
-    held = session.identity_map.get(key)
+    held = held_object(session, SourceState, name)
     if held is not None:
         session.expire(held)
 

@@ -72,7 +72,7 @@ def watch_lock(database_url: str) -> Iterator[HeldLock]:
         if path is None:
             yield HeldLock()
             return
-        with _file_lock(Path(f"{path}.watch.lock"), where):
+        with _file_lock(_lock_file(path), where):
             yield HeldLock()  # a flock cannot be lost while the file is open
     elif backend == "postgresql":
         with _advisory_lock(url, where) as held:
@@ -94,15 +94,14 @@ def watcher_holding(database_url: str) -> LockHolder | None:
         engine = create_engine(url, poolclass=NullPool)
         try:
             with engine.connect() as connection:
-                pid = connection.execute(_HOLDER, _KEYS).scalar()
+                return _server_holder(connection)
         finally:
             engine.dispose()
-        return None if pid is None else LockHolder(int(pid), server=True)
     path = sqlite_file(database_url) if backend == "sqlite" else None
     if path is None:
         return None
     try:
-        fd = os.open(f"{path}.watch.lock", os.O_RDONLY)
+        fd = os.open(_lock_file(path), os.O_RDONLY)
     except FileNotFoundError:  # no watcher ever ran on it
         return None
     try:
@@ -113,6 +112,17 @@ def watcher_holding(database_url: str) -> LockHolder | None:
         return None
     finally:
         os.close(fd)  # releases the shared lock
+
+
+def _lock_file(database: Path) -> Path:
+    """The lock file beside a SQLite database file."""
+    return Path(f"{database}.watch.lock")
+
+
+def _server_holder(connection: Connection) -> LockHolder | None:
+    """The server process holding the PostgreSQL advisory lock, if one does."""
+    pid = connection.execute(_HOLDER, _KEYS).scalar()
+    return None if pid is None else LockHolder(int(pid), server=True)
 
 
 def _file_holder(fd: int) -> LockHolder:
@@ -158,8 +168,7 @@ class _AdvisoryLock(HeldLock):
         try:
             taken = connection.execute(_TRY_LOCK, _KEYS).scalar()
             if not taken:
-                pid = connection.execute(_HOLDER, _KEYS).scalar()
-                holder = LockHolder(None if pid is None else int(pid), server=True)
+                holder = _server_holder(connection) or LockHolder(None, server=True)
                 raise _already_running(self._where, holder)
             connection.commit()  # the lock is the session's; no transaction stays open
         except BaseException:
