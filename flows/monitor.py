@@ -24,8 +24,8 @@ from flows.limits import ensure_limits
 from flows.tasks import SourceFailed, SourcesCrashed, check_sources_task
 from storage.watch_lock import watcher_holding
 from tradewatch.alerts import send_immediate_alerts
-from tradewatch.monitor_pass import crash_report, in_source_order, pass_groups, summarise
-from tradewatch.pipeline import SourceReport, prepare_database
+from tradewatch.monitor_pass import in_source_order, pass_groups, summarise
+from tradewatch.pipeline import SourceReport, crash_report, prepare_database
 from tradewatch.settings import load_settings
 from tradewatch.sources_config import SourceConfig, load_sources
 

@@ -437,16 +437,22 @@ _broken: set[tuple[Baseline, int]] = set()
 _lock = threading.Lock()
 
 
-def pool_for(baseline: Baseline, *, workers: int, batch: int) -> AnalysisPool | None:
-    """The process's pool for ``baseline``, started when ``batch`` pages make it worth it;
-    None to analyse in the calling process (no workers configured, a small batch and no pool
-    yet, or a pool that broke earlier in this process)."""
-    if workers < 1 or batch < 2:
+def pool_for(
+    baseline: Baseline, *, workers: int, batch: int, start_from: int = START_POOL_FROM
+) -> AnalysisPool | None:
+    """The process's pool for ``baseline``, started when a batch of ``start_from`` pages
+    makes it worth it; None to analyse in the calling process (no workers configured, a small
+    batch and no pool yet, or a pool that broke earlier in this process).
+
+    A caller waiting for each answer gains nothing from handing off a single page; one that
+    goes on with other sources meanwhile (``tradewatch.interleave``) does, and passes
+    ``start_from=1``."""
+    if workers < 1 or batch < min(2, start_from):
         return None
     key = (baseline, workers)
     with _lock:
         pool = _pools.get(key)
-        if pool is None and batch >= START_POOL_FROM and key not in _broken:
+        if pool is None and batch >= start_from and key not in _broken:
             pool = _pools[key] = AnalysisPool(baseline, workers)
         if pool is not None:
             pool.handed_out = time.monotonic()

@@ -15,12 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+from tradewatch.interleave import check_interleaved
 from tradewatch.pipeline import (
     DateWindow,
     PipelineContext,
-    SourceOutcome,
     SourceReport,
     check_source,
+    crash_report,
 )
 from tradewatch.sources_config import SourceConfig
 
@@ -73,14 +74,6 @@ def host_groups(sources: Sequence[SourceConfig], *, per_host: int = 1) -> list[l
     return groups
 
 
-def crash_report(source: str, error: object) -> SourceReport:
-    """The report of a source whose check raised instead of returning a report."""
-    detail = error if isinstance(error, str) else repr(error)
-    return SourceReport(
-        source=source, outcome=SourceOutcome.ERROR, error_kind="crash", error=detail
-    )
-
-
 def pass_groups(sources: Sequence[SourceConfig], *, per_host: int) -> list[list[SourceConfig]]:
     """``host_groups`` of ``sources``, largest first: the pass lasts at least as long as its
     longest group, so that one should not wait behind small ones for a fetch slot."""
@@ -129,15 +122,19 @@ def check_groups_here(
     groups: Sequence[Sequence[SourceConfig]],
     *,
     threads: int,
+    depth: int = 1,
     force: bool = True,
     now: datetime | None = None,
 ) -> list[SourceReport]:
     """What the monitor flow's tasks do, in this process: each group's sources one after
-    another, up to ``threads`` groups side by side (the fetcher's politeness spaces the
-    requests to each host across threads). One report per source, in the groups' order; a
-    source whose check raised gets a ``crash`` report and its group goes on."""
+    another (with ``depth`` above 1, that many interleaved: ``tradewatch.interleave``), up to
+    ``threads`` groups side by side (the fetcher's politeness spaces the requests to each host
+    across threads). One report per source, in the groups' order; a source whose check raised
+    gets a ``crash`` report and its group goes on."""
 
     def run(group: Sequence[SourceConfig]) -> list[SourceReport]:
+        if depth > 1:
+            return check_interleaved(ctx, group, depth=depth, force=force, now=now)
         return [check_or_crash(ctx, source, force=force, now=now) for source in group]
 
     if threads <= 1 or len(groups) <= 1:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -82,6 +83,20 @@ log = logging.getLogger(__name__)
 # A scheduled run arriving a little early should not skip a source that is due.
 _CADENCE_SLACK = timedelta(minutes=5)
 
+T = TypeVar("T")
+# A check as steps: it yields each future it is about to wait for (with nothing of its own
+# uncommitted), so a caller may go on with other checks meanwhile, and returns its result.
+Steps = Generator[Future[Any], None, T]
+
+
+def run_steps(steps: Steps[T]) -> T:
+    """Run ``steps`` to the end in this thread, waiting wherever it waits; its result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
 
 class SourceOutcome(StrEnum):
     NEW = "new"  # at least one new article stored
@@ -119,6 +134,14 @@ class SourceReport:
     error_kind: str | None = None
     error: str | None = None
     article_errors: list[str] = field(default_factory=list)
+
+
+def crash_report(source: str, error: object) -> SourceReport:
+    """The report of a source whose check raised instead of returning a report."""
+    detail = error if isinstance(error, str) else repr(error)
+    return SourceReport(
+        source=source, outcome=SourceOutcome.ERROR, error_kind="crash", error=detail
+    )
 
 
 @dataclass
@@ -254,6 +277,25 @@ def check_source(
     """One pass over one source. Monitoring uses conditional requests and remembers the
     listing's validators; backfill (``window`` given) reads the source's archive and leaves the
     monitor's state alone, so the next monitor pass still sees what is new."""
+    steps = check_steps(ctx, source, window=window, historical=historical, force=force, now=now)
+    return run_steps(steps)
+
+
+def check_steps(
+    ctx: PipelineContext,
+    source: SourceConfig,
+    *,
+    window: DateWindow | None = None,
+    historical: bool = False,
+    force: bool = True,
+    now: datetime | None = None,
+    start_pool_from: int = analysis.START_POOL_FROM,
+) -> Steps[SourceReport]:
+    """``check_source`` as steps (see ``Steps``), for a caller that interleaves several
+    sources' checks in one thread (``tradewatch.interleave``). Such a caller has other work
+    while a worker analyses a page, so it may have even one page analysed by a worker and
+    start the workers for it: ``start_pool_from`` is the batch that starts them
+    (``analysis.pool_for``)."""
     now = now or datetime.now(UTC)
     report = SourceReport(source=source.name)
     monitoring = window is None
@@ -291,7 +333,7 @@ def check_source(
     if not monitoring:
         step = min(source.max_articles, ctx.settings.max_articles_per_source)
     for first in range(0, len(entries), step):
-        _ingest_entries(
+        yield from _ingest_entries(
             ctx,
             source,
             entries[first : first + step],
@@ -299,6 +341,7 @@ def check_source(
             window=window,
             historical=historical,
             now=now,
+            start_pool_from=start_pool_from,
         )
     if report.new:
         report.outcome = SourceOutcome.NEW
@@ -317,7 +360,8 @@ def _ingest_entries(
     window: DateWindow | None,
     historical: bool,
     now: datetime,
-) -> None:
+    start_pool_from: int,
+) -> Steps[None]:
     # Articles are keyed by the canonical form of the URL the listing gives, so the
     # "already known?" check needs no page fetch.
     by_url: dict[str, EntryRef] = {}
@@ -352,6 +396,7 @@ def _ingest_entries(
         ctx.baseline,
         workers=analysis.default_workers() if workers is None else workers,
         batch=len(todo),
+        start_from=start_pool_from,
     )
     # With workers, pages are fetched and handed to them this far ahead of the one stored.
     ahead = 1 if pool is None else 2 * pool.workers + 2
@@ -360,12 +405,20 @@ def _ingest_entries(
     writes = _writes(ctx, source, report, historical=historical, now=now)
     with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
-            writes.commit_before_waiting(page)
+            yield from _waiting_for(page, writes)
             pending.append((url, entry, _prepare(ctx, source, url, entry, page, pool)))
             if len(pending) >= ahead:
-                _ingest_one(source, *pending.popleft(), report, writes, window=window)
+                yield from _ingest_one(source, *pending.popleft(), report, writes, window=window)
         while pending:
-            _ingest_one(source, *pending.popleft(), report, writes, window=window)
+            yield from _ingest_one(source, *pending.popleft(), report, writes, window=window)
+
+
+def _waiting_for(future: Future[Any], writes: GroupedWrites[Any, Any]) -> Steps[None]:
+    """Wait for ``future``, the open group committed first (``GroupedWrites``): yielded to
+    the caller of the steps, who may run other checks until it is done."""
+    if not future.done():
+        writes.commit()
+        yield future
 
 
 @dataclass(frozen=True)
@@ -445,12 +498,16 @@ class _PagesAhead:
         self._allow_local = source.allows_local
         self._urls = urls
         self._ahead = ahead
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead")
+        # Nothing to fetch ahead of a single page: it is fetched here, without a thread.
+        self._pool = (
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead")
+            if len(urls) > 1
+            else None
+        )
 
     def _fetch(self, index: int) -> Future[FetchResult]:
         url = self._urls[index]
-        if len(self._urls) == 1:
-            # Nothing to fetch ahead of: fetched here, without starting a thread for it.
+        if self._pool is None:
             done: Future[FetchResult] = Future()
             try:
                 done.set_result(self._fetcher.get(url, allow_local=self._allow_local))
@@ -472,7 +529,8 @@ class _PagesAhead:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _listed_as_changed(entry: EntryRef, known: KnownPage) -> bool:
@@ -497,8 +555,8 @@ def _ingest_one(
     writes: GroupedWrites[_Writable, _Stored],
     *,
     window: DateWindow | None,
-) -> None:
-    writes.commit_before_waiting(prepared)
+) -> Steps[None]:
+    yield from _waiting_for(prepared, writes)
     ready = prepared.result()
     error: Exception | None = ready.fetch_error
     if ready.analysed is not None:

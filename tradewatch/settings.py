@@ -83,7 +83,8 @@ class Settings(BaseSettings):
         default=None,
         ge=0,
         description="Worker processes that parse and classify large batches of pages "
-        "(backfills, first passes); unset means one per core but one, 0 means none.",
+        "(backfills, first passes) and, under `tradewatch watch`, every changed page; unset "
+        "means one per core but one, 0 means none.",
     )
     debug: bool = Field(default=False, description="CLI: show tracebacks instead of one line.")
     fetch_concurrency: int = Field(

@@ -11,17 +11,20 @@ falling due, at the cost of the pass alone.
 
 A pass does what the monitor flow's pass does: the due sources in host groups, groups side by
 side (threads instead of Prefect tasks, at most ``fetch_concurrency`` at once), then the
-immediate alerts. What it leaves out is Prefect itself: passes are not flow runs, and the
-global concurrency limits are not taken, so politeness (per-host spacing, concurrent
-requests) holds within this process only. Serving the scheduled monitor beside it does no
-harm (a source one of them checked is not due for the other) but gains nothing. The digest is
-not the watcher's job: keep it on its schedule (``tradewatch serve --only digest-daily``).
+immediate alerts. Within a group, sources are interleaved (``tradewatch.interleave``): every
+changed page, even a source's only one, goes to an analysis worker, and the next source's
+listing and pages are fetched while it is parsed and classified. What it leaves out is
+Prefect itself: passes are not flow runs, and the global concurrency limits are not taken, so
+politeness (per-host spacing, concurrent requests) holds within this process only. Serving
+the scheduled monitor beside it does no harm (a source one of them checked is not due for the
+other) but gains nothing. The digest is not the watcher's job: keep it on its schedule
+(``tradewatch serve --only digest-daily``).
 
 One watcher per database: two would check the same sources at the same moments and race on
 their writes, so a second one started on a database a watcher holds exits with an error that
 says so (``storage.watch_lock``; the lock goes with the process, however it ends). Analysis
-workers a large pass started are stopped once they have had no work for
-``WORKERS_IDLE_CLOSE`` seconds, as are those of a baseline since replaced.
+workers (started by the first pass with a page to read) are stopped once they have had no work
+for ``WORKERS_IDLE_CLOSE`` seconds, as are those of a baseline since replaced.
 
 Edits to the sources file and the baseline are taken up by the next pass. An edit that does
 not validate is logged, once, and the last good version is kept, so a typo never stops the
@@ -43,6 +46,7 @@ from typing import Any, Generic, TypeVar
 
 from classify.baseline import Baseline, load_baseline
 from storage.watch_lock import WatcherAlreadyRunning, watch_lock
+from tradewatch import interleave
 from tradewatch.alerts import send_immediate_alerts
 from tradewatch.analysis import close_idle_pools
 from tradewatch.configfile import ConfigError
@@ -212,7 +216,12 @@ class Watcher:
             selected = self.sources.value.enabled(remaining) if remaining else []
         groups = pass_groups(selected, per_host=self.settings.host_concurrency)
         reports = check_groups_here(
-            self.ctx, groups, threads=self.settings.fetch_concurrency, force=False, now=now
+            self.ctx,
+            groups,
+            threads=self.settings.fetch_concurrency,
+            depth=interleave.DEPTH,
+            force=False,
+            now=now,
         )
         summary = summarise(in_source_order(reports, selected))
         try:

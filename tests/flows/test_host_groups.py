@@ -14,8 +14,8 @@ import pytest
 from flows.limits import FETCH_LIMIT, limit_names, wanted_limits
 from flows.tasks import SourceFailed, SourcesCrashed, group_run_name
 from tradewatch.configfile import ConfigError
-from tradewatch.monitor_pass import crash_report, host_groups
-from tradewatch.pipeline import SourceOutcome, SourceReport
+from tradewatch.monitor_pass import host_groups
+from tradewatch.pipeline import SourceOutcome, SourceReport, crash_report
 from tradewatch.settings import Settings
 from tradewatch.sources_config import ArchiveConfig, ArchiveKind, SourceConfig, SourceKind
 
