@@ -162,7 +162,13 @@ def _send(
         try:
             next_request = response.next_request
             if next_request is None:
-                if response.status_code >= 400 or response.status_code == 304:
+                if response.status_code == 304:
+                    # A 304 has no body, but until its end is read the connection counts as
+                    # busy and closing the response closes it: every conditional pass would
+                    # open a new connection (a TLS handshake) per unchanged source.
+                    response.read()
+                    return response, b""
+                if response.status_code >= 400:
                     return response, b""
                 return response, _read_capped(
                     response, requested, max_bytes, _body_deadline(client)
