@@ -61,6 +61,8 @@ class PageJob:
     listed_url: str  # canonical URL the listing gave: the article's key and the verdict's url
     listed_published: datetime | None  # the listing's date, used when the page gives none
     outlet: str
+    # A stored article keeps its cluster (``assign_cluster``): a worker need not shingle it.
+    stored: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,13 +134,13 @@ def _analyse_in_worker(job: PageJob) -> Analysed:
         return done
     # Classified and shingled ahead of need: the caller uses them only when the article
     # needs a verdict and a cluster (new, or its text changed), which in a backfill is
-    # nearly always.
+    # nearly always. A stored article has its cluster already.
     article = done.article
     given = classifier_input(article, article_id="", url=job.listed_url, outlet=job.outlet)
     return dataclasses.replace(
         done,
         verdict=_worker_classifier.assess(given),
-        shingled=Shingled.of(article.title, article.text),
+        shingled=None if job.stored else Shingled.of(article.title, article.text),
     )
 
 

@@ -378,9 +378,9 @@ def _ingest_entries(
             continue
         by_url.setdefault(url, entry)
     with Session(ctx.engine) as session:
-        known = known_articles(session=session, urls=list(by_url))
-        unknown = [url for url in by_url if url not in known]
-        known |= skipped_pages(session=session, urls=unknown, now=now)
+        stored = known_articles(session=session, urls=list(by_url))
+        unknown = [url for url in by_url if url not in stored]
+        known = stored | skipped_pages(session=session, urls=unknown, now=now)
     todo = [
         (url, entry)
         for url, entry in by_url.items()
@@ -406,7 +406,8 @@ def _ingest_entries(
     with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
             yield from _waiting_for(page, writes)
-            pending.append((url, entry, _prepare(ctx, source, url, entry, page, pool)))
+            prepared = _prepare(ctx, source, url, entry, page, pool, stored=url in stored)
+            pending.append((url, entry, prepared))
             if len(pending) >= ahead:
                 yield from _ingest_one(source, *pending.popleft(), report, writes, window=window)
         while pending:
@@ -436,6 +437,8 @@ def _prepare(
     entry: EntryRef,
     page: Future[FetchResult],
     pool: analysis.AnalysisPool | None,
+    *,
+    stored: bool,
 ) -> Future[_Prepared]:
     """The page parsed (and, by a worker, classified): here, now, without ``pool`` or while
     its workers start, else a future of the worker's result."""
@@ -451,6 +454,7 @@ def _prepare(
         listed_url=url,
         listed_published=entry.published,
         outlet=source.display_outlet,
+        stored=stored,
     )
     if pool is not None and pool.ready:  # while the workers start, parse here
         try:

@@ -162,6 +162,18 @@ def test_a_worker_returns_the_article_verdict_and_shingles_computed_here() -> No
     )
 
 
+def test_a_stored_articles_page_is_classified_but_not_shingled_in_a_worker() -> None:
+    pool = analysis.pool_for(_baseline(), workers=2, batch=analysis.START_POOL_FROM)
+    assert pool is not None
+    page = render_article(5, 0, 1, 1, "2024-05-01T09:00:00+09:00", "http://127.0.0.1:1")
+    revised = dataclasses.replace(_job(page), stored=True)
+    there = pool.submit(revised).result(timeout=60)
+    # A revision keeps its article's cluster: the shingles would go unused.
+    assert there.article is not None and there.verdict is not None
+    assert there.shingled is None
+    assert pool.submit(_job(page)).result(timeout=60).shingled is not None
+
+
 def test_a_page_that_fails_to_parse_fails_the_same_way_in_a_worker() -> None:
     pool = analysis.pool_for(_baseline(), workers=2, batch=analysis.START_POOL_FROM)
     assert pool is not None

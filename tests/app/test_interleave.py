@@ -125,7 +125,9 @@ def _stored(db_url: str, base_url: str) -> dict[str, list[tuple[Any, ...]]]:
             verdicts = session.exec(select(Assessment)).all()
             changes = session.exec(select(PolicyChange)).all()
             return {
-                "articles": [(url[a.id], a.content_hash, a.revision_count) for a in articles],
+                "articles": [
+                    (url[a.id], a.content_hash, a.revision_count, a.cluster_key) for a in articles
+                ],
                 "revisions": sorted(
                     (url[r.article_id], r.revision_no, r.content_hash, r.diff) for r in revisions
                 ),
