@@ -12,7 +12,8 @@ order alternates between rounds).
 tradewatch is also measured as it runs under ``tradewatch watch``: one resident process (the
 ``Watcher`` itself, on a database of its own) started before round 0 and asked for one pass
 per round after the other two; its figures are that pass's wall and CPU time (worker
-processes included), and the ``resident`` ratios compare urlwatch's cold run with it.
+processes included), its peak RSS, the memory of it and its workers together after the pass
+(PSS), and the ``resident`` ratios compare urlwatch's cold run with it.
 
     python -m bench.changecheck --outlets 50 --articles 10 --runs 3
     python -m bench.changecheck --no-urlwatch   # tradewatch only (used by the tests)
@@ -106,7 +107,7 @@ def our_pass(db_url: str, workdir: Path, base_url: str, outlets: int, now: str) 
 def our_watcher(db_url: str, workdir: Path, base_url: str, outlets: int) -> None:
     """The child side of the resident measurement: a ``Watcher`` kept open, one pass per ISO
     time read from stdin, its figures as one JSON line each on stdout."""
-    from bench.common import Stopwatch, peak_rss_mib
+    from bench.common import Stopwatch, TreeMemory, peak_rss_mib
     from bench.harness import bench_settings, feed_sources, write_sources_file
     from tradewatch.watch import Watcher
 
@@ -126,6 +127,8 @@ def our_watcher(db_url: str, workdir: Path, base_url: str, outlets: int) -> None
                 "changed": result.summary["changed_articles"],
                 "failed": len(result.summary["failed_sources"]),
                 "peak_rss_mib": peak_rss_mib(),
+                # With its analysis workers (PSS, after the pass: they share pages).
+                "all_processes_mib": TreeMemory().sample(),
             }
             print(json.dumps(figures), flush=True)
 
@@ -228,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
         resident.check(now)
         if urlwatch:
             theirs()
-        keys = ("ow", "oc", "oi", "tw", "tc", "n", "m", "rw", "rc", "rn", "rm")
+        keys = ("ow", "oc", "oi", "tw", "tc", "n", "m", "rw", "rc", "rn", "rm", "ra")
         rows: dict[str, list[float]] = {k: [] for k in keys}
         for run in range(1, args.runs + 1):
             now += timedelta(hours=1)
@@ -253,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
             rows["rc"].append(watched["cpu"])
             rows["rn"].append(watched["changed"])
             rows["rm"].append(watched["peak_rss_mib"])
+            rows["ra"].append(watched["all_processes_mib"])
         figure("pages", pages, "count")
         figure("ours_changed_found", median(rows["n"]), "count")
         figure("ours_wall_s", median(rows["ow"]), "s")
@@ -262,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         figure("ours_resident_wall_s", median(rows["rw"]), "s")
         figure("ours_resident_cpu_s", median(rows["rc"]), "s")
         figure("ours_resident_peak_rss_mib", max(rows["rm"]), "MiB")
+        figure("ours_resident_all_processes_mib", max(rows["ra"]), "MiB")
         if urlwatch:
             figure("urlwatch_changed_found", median(rows["m"]), "count")
             figure("urlwatch_wall_s", median(rows["tw"]), "s")

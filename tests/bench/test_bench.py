@@ -52,6 +52,8 @@ def test_changecheck_without_urlwatch_finds_the_changed_pages() -> None:
     assert figures["ours_resident_changed_found"] == 2  # the resident watcher saw them too
     assert {"ours_wall_s", "ours_cpu_s", "ours_pass_in_process_s"} <= figures.keys()
     assert figures["ours_resident_peak_rss_mib"] > 0
+    # The watcher with its analysis worker: more than the watcher alone holds.
+    assert figures["ours_resident_all_processes_mib"] > figures["ours_resident_peak_rss_mib"] / 2
     assert figures["ours_resident_cpu_s"] > 0 and figures["ours_resident_wall_s"] > 0
 
 
