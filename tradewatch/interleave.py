@@ -13,9 +13,12 @@ The calling process and one worker are then busy at once. Up to ``depth`` checks
 the oldest that can go on always goes first, so answers are taken in the order they come and
 at most ``depth`` sources' pages are held at once.
 
-Nothing else changes: each source's requests are made in this one thread, one at a time, as
-before (so per-host spacing holds), and a check yields only with its own writes committed, so
-no write lock is held while another check runs (``pipeline._waiting_for``).
+What holds as before: the fetcher spaces the requests to each host (``host_interval``) and
+caps those in flight (``max_concurrent_requests``), whichever check makes them. (A source with
+several pages fetches the next one ahead in a thread, so while it waits, the next source's
+listing may be requested beside it; the two starts are still spaced.) A check yields only with
+its own writes committed, so no write lock is held while another check runs
+(``pipeline._waiting_for``).
 """
 
 from __future__ import annotations

@@ -33,9 +33,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -107,12 +106,6 @@ class GroupedWrites(Generic[Item, Result]):
             raise
         self._group.append((item, result))
         if apart or len(self._group) >= self._size:
-            self.commit()
-
-    def commit_before_waiting(self, future: Future[Any]) -> None:
-        """Commit the open group unless ``future`` is done, so that no write lock is held
-        while waiting for it (see the module)."""
-        if not future.done():
             self.commit()
 
     def commit(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bench.harness import feed_sources
 from bench.site import BASE_TIME, BenchSite, serve
 from storage.articles import upsert_article
 from storage.db import get_engine
@@ -75,17 +76,7 @@ def _baseline() -> Any:
 
 
 def _sources(site: BenchSite) -> list[SourceConfig]:
-    return [
-        SourceConfig(
-            name=f"o{i}",
-            kind=SourceKind.FEED,
-            url=f"{site.base_url}/o{i}/feed.xml",
-            parser="dailynk",
-            outlet=f"Bench outlet {i}",
-            local=True,
-        )
-        for i in range(OUTLETS)
-    ]
+    return feed_sources(site.base_url, OUTLETS)
 
 
 def _settings(db_url: str, data_dir: Path, workers: int) -> Settings:
