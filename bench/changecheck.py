@@ -277,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
                 "wall_ratio_urlwatch_over_resident", median(rows["tw"]) / median(rows["rw"]), "x"
             )
             figure("cpu_ratio_urlwatch_over_resident", median(rows["tc"]) / median(rows["rc"]), "x")
+            # Round by round (both sides saw the same site state, minutes apart at most): how
+            # far the ratio moves with the machine's load, which the medians do not show.
+            per_round = [t / r for t, r in zip(rows["tw"], rows["rw"], strict=True)]
+            figure("wall_ratio_urlwatch_over_resident_lowest_round", min(per_round), "x")
+            figure("wall_ratio_urlwatch_over_resident_highest_round", max(per_round), "x")
     return 0
 
 
