@@ -81,12 +81,7 @@ def assessment_exists(
     classifier_version: str,
 ) -> bool:
     """Whether this revision was already assessed under these baseline and classifier versions."""
-    params = {
-        "article_id": article_id,
-        "content_hash": content_hash,
-        "baseline_version": baseline_version,
-        "classifier_version": classifier_version,
-    }
+    params = _same_assessment(article_id, content_hash, baseline_version, classifier_version)
     # A plain query: no object to build, and it does not autoflush (so flush first).
     session.flush()
     return session.connection().execute(_EXISTS, params).first() is not None
@@ -279,13 +274,20 @@ def _find(
     baseline_version: str,
     classifier_version: str,
 ) -> Assessment | None:
-    params = {
+    params = _same_assessment(article_id, content_hash, baseline_version, classifier_version)
+    return session.exec(_FIND, params=params).first()
+
+
+def _same_assessment(
+    article_id: int, content_hash: str, baseline_version: str, classifier_version: str
+) -> dict[str, Any]:
+    """The parameters of ``_SAME_ASSESSMENT``: an assessment's unique key."""
+    return {
         "article_id": article_id,
         "content_hash": content_hash,
         "baseline_version": baseline_version,
         "classifier_version": classifier_version,
     }
-    return session.exec(_FIND, params=params).first()
 
 
 _INSERT_SIGNAL = table_of(Signal).insert()

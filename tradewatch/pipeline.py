@@ -67,6 +67,7 @@ from storage.db import get_engine, upgrade
 from storage.robots import DatabaseRobotsStore
 from storage.skipped import remember_skipped, skipped_pages
 from storage.source_state import (
+    CheckState,
     check_state,
     record_fetch_failure,
     record_fetch_success,
@@ -239,30 +240,19 @@ def open_pipeline(
         engine.dispose()
 
 
-@dataclass(frozen=True)
-class _MonitorState:
-    """What a monitor pass needs of a source's stored state, read once: when it was last
-    tried (its cadence) and the listing's validators (the conditional request)."""
-
-    last_attempt_at: datetime | None
-    validators: Validators
-
-    def is_due(self, source: SourceConfig, *, now: datetime) -> bool:
-        """Whether the source's cadence (``fetch_every``) allows fetching it now."""
-        last = self.last_attempt_at
-        return last is None or now - last >= source.fetch_every - _CADENCE_SLACK
-
-
-def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> _MonitorState:
+def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> CheckState:
+    """What a monitor check needs of the source's stored state, read once (the row created
+    on first use)."""
     with Session(ctx.engine) as session:
         state = check_state(session=session, name=source.name, now=now)
         session.commit()
-    return _MonitorState(
-        last_attempt_at=state.last_attempt_at,
-        validators=Validators(
-            etag=state.etag, last_modified=state.last_modified, body_sha256=state.body_sha256
-        ),
-    )
+    return state
+
+
+def _is_due(source: SourceConfig, state: CheckState, *, now: datetime) -> bool:
+    """Whether the source's cadence (``fetch_every``) allows fetching it now."""
+    last = state.last_attempt_at
+    return last is None or now - last >= source.fetch_every - _CADENCE_SLACK
 
 
 def check_source(
@@ -300,12 +290,15 @@ def check_steps(
     report = SourceReport(source=source.name)
     monitoring = window is None
     seen = _monitor_state(ctx, source, now=now) if monitoring else None
-    if seen is not None and not force and not seen.is_due(source, now=now):
+    if seen is not None and not force and not _is_due(source, seen, now=now):
         report.outcome = SourceOutcome.NOT_DUE
         return report
     try:
         if seen is not None:
-            listing, entries = read_listing(ctx.fetcher, source, validators=seen.validators)
+            validators = Validators(
+                etag=seen.etag, last_modified=seen.last_modified, body_sha256=seen.body_sha256
+            )
+            listing, entries = read_listing(ctx.fetcher, source, validators=validators)
         else:
             # Backfill reads the source's archive (older feed pages, sitemap, listing pages).
             assert window is not None
