@@ -25,7 +25,8 @@ from storage.baselines import ensure_baseline_version
 from storage.models import Article, PolicyChange, PolicyChangeEvidence
 from tests.storage.helpers import CLASSIFIER, at, baseline, departing_signal, parsed, verdict
 
-FULL_COUNT = assessments.independent_outlets
+FULL_COUNT = assessments.independent_outlet_count
+OUTLETS = assessments.independent_outlets  # the rule, in Python: the reference
 
 
 @dataclass
@@ -34,7 +35,7 @@ class Spy:
 
     calls: int = 0
 
-    def __call__(self, *, session: Session, change_id: int) -> set[str]:
+    def __call__(self, *, session: Session, change_id: int) -> int:
         self.calls += 1
         return FULL_COUNT(session=session, change_id=change_id)
 
@@ -42,7 +43,7 @@ class Spy:
 @pytest.fixture
 def spy(monkeypatch: pytest.MonkeyPatch) -> Spy:
     counter = Spy()
-    monkeypatch.setattr(assessments, "independent_outlets", counter)
+    monkeypatch.setattr(assessments, "independent_outlet_count", counter)
     return counter
 
 
@@ -108,8 +109,9 @@ def assert_count_is_exact(session: Session) -> None:
     session.expire_all()
     for change in session.exec(select(PolicyChange)).all():
         assert change.id is not None
-        full = FULL_COUNT(session=session, change_id=change.id)
+        full = OUTLETS(session=session, change_id=change.id)
         assert change.corroboration == len(full), (change.outlets, full)
+        assert FULL_COUNT(session=session, change_id=change.id) == len(full)
 
 
 # -- the fast path: no evidence read ------------------------------------------------------------
@@ -203,7 +205,7 @@ def test_an_article_seen_before_the_evidence_may_take_a_story_over(
     change = depart(session, late, 7)
     assert change.corroboration == 1 and change.id is not None
     assert spy.calls == 1
-    assert FULL_COUNT(session=session, change_id=change.id) == {"dailynk"}
+    assert OUTLETS(session=session, change_id=change.id) == {"dailynk"}
     assert_count_is_exact(session)
 
 
@@ -228,7 +230,7 @@ def test_an_old_article_departing_in_a_new_revision_is_counted_in_full(
     assert change.corroboration == 1 and change.outlets == ["herald", "yonhap"]
     assert spy.calls == 1
     assert change.id is not None
-    assert FULL_COUNT(session=session, change_id=change.id) == {"yonhap"}
+    assert OUTLETS(session=session, change_id=change.id) == {"yonhap"}
     assert_count_is_exact(session)
 
 
@@ -245,7 +247,7 @@ def test_an_article_stored_in_the_same_pass_before_the_evidence_is_counted_in_fu
     change = depart(session, wire, 2)
     assert change.corroboration == 2 and change.id is not None
     assert spy.calls == 1
-    assert FULL_COUNT(session=session, change_id=change.id) == {"yonhap", "herald"}
+    assert OUTLETS(session=session, change_id=change.id) == {"yonhap", "herald"}
 
 
 def test_a_story_named_after_an_article_without_a_key_is_that_article_s(
@@ -257,6 +259,25 @@ def test_a_story_named_after_an_article_without_a_key_is_that_article_s(
     change = depart(session, joined, 1)
     assert change.corroboration == 1 and change.outlets == ["herald", "yonhap"]
     assert spy.calls == 0
+    assert_count_is_exact(session)
+
+
+def test_the_database_count_follows_the_rule_for_empty_keys_and_ties(session: Session) -> None:
+    # An empty key is no key: each such article is its own story. Two articles of one story
+    # first seen at the same time: the lower id takes it.
+    first = store(session, 1, "yonhap", 0, story="own")
+    depart(session, first, 0)
+    tied = store(session, 2, "dailynk", 0, story=first.article.cluster_key)
+    for n, outlet in ((3, "dailynk"), (4, "dailynk"), (5, "nknews")):
+        blank = store(session, n, outlet, 1)
+        blank.article.cluster_key = ""
+        session.add(blank.article)
+        session.commit()
+        depart(session, blank, 1)
+    change = depart(session, tied, 1)
+    assert change.id is not None
+    assert OUTLETS(session=session, change_id=change.id) == {"yonhap", "dailynk", "nknews"}
+    assert FULL_COUNT(session=session, change_id=change.id) == 3
     assert_count_is_exact(session)
 
 
