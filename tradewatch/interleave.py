@@ -14,9 +14,9 @@ the oldest that can go on always goes first, so answers are taken in the order t
 at most ``depth`` sources' pages are held at once.
 
 What holds as before: the fetcher spaces the requests to each host (``host_interval``) and
-caps those in flight (``max_concurrent_requests``), whichever check makes them. (A source with
-several pages fetches the next one ahead in a thread, so while it waits, the next source's
-listing may be requested beside it; the two starts are still spaced.) A check yields only with
+caps those in flight (``max_concurrent_requests``), whichever check makes them. Every request
+is made in this thread, a source's pages too (run alone, a check fetches its next page ahead
+in a thread of its own; here the other checks overlap that wait). A check yields only with
 its own writes committed, so no write lock is held while another check runs
 (``pipeline._waiting_for``).
 """
@@ -74,7 +74,7 @@ def check_interleaved(
         ready = under_way[0] if under_way and under_way[0].may_go_on() else None
         if ready is None and upcoming and len(under_way) < depth:
             index, source = upcoming.popleft()
-            steps = check_steps(ctx, source, force=force, now=now, start_pool_from=1)
+            steps = check_steps(ctx, source, force=force, now=now, interleaved=True)
             ready = _Check(index, source, steps)
             under_way.append(ready)
         if ready is None:

@@ -279,13 +279,16 @@ def check_steps(
     historical: bool = False,
     force: bool = True,
     now: datetime | None = None,
-    start_pool_from: int = analysis.START_POOL_FROM,
+    interleaved: bool = False,
 ) -> Steps[SourceReport]:
     """``check_source`` as steps (see ``Steps``), for a caller that interleaves several
-    sources' checks in one thread (``tradewatch.interleave``). Such a caller has other work
-    while a worker analyses a page, so it may have even one page analysed by a worker and
-    start the workers for it: ``start_pool_from`` is the batch that starts them
-    (``analysis.pool_for``)."""
+    sources' checks in one thread (``tradewatch.interleave``), which says so with
+    ``interleaved``. Such a caller has other work while a worker analyses a page, so even
+    one page goes to a worker, started for it if need be (``analysis.pool_for``). And the
+    pages are fetched in the calling thread, not ahead in one of their own: the other checks
+    already overlap a page's wait, and a thread's fetch, taking the GIL back after each
+    system call behind the busy caller, made the whole pass slower (BENCHMARKS.md,
+    seventeenth round)."""
     now = now or datetime.now(UTC)
     report = SourceReport(source=source.name)
     monitoring = window is None
@@ -334,7 +337,7 @@ def check_steps(
             window=window,
             historical=historical,
             now=now,
-            start_pool_from=start_pool_from,
+            interleaved=interleaved,
         )
     if report.new:
         report.outcome = SourceOutcome.NEW
@@ -353,7 +356,7 @@ def _ingest_entries(
     window: DateWindow | None,
     historical: bool,
     now: datetime,
-    start_pool_from: int,
+    interleaved: bool,
 ) -> Steps[None]:
     # Articles are keyed by the canonical form of the URL the listing gives, so the
     # "already known?" check needs no page fetch.
@@ -389,14 +392,15 @@ def _ingest_entries(
         ctx.baseline,
         workers=analysis.default_workers() if workers is None else workers,
         batch=len(todo),
-        start_from=start_pool_from,
+        start_from=1 if interleaved else analysis.START_POOL_FROM,
     )
     # With workers, pages are fetched and handed to them this far ahead of the one stored.
     ahead = 1 if pool is None else 2 * pool.workers + 2
     urls = [entry.url for _, entry in todo]
     pending: deque[tuple[str, EntryRef, Future[_Prepared]]] = deque()
     writes = _writes(ctx, source, report, historical=historical, now=now)
-    with _PagesAhead(ctx.fetcher, source, urls, ahead=ahead) as pages, writes:
+    pages_ahead = _PagesAhead(ctx.fetcher, source, urls, ahead=ahead, in_thread=not interleaved)
+    with pages_ahead as pages, writes:
         for (url, entry), page in zip(todo, pages, strict=True):
             yield from _waiting_for(page, writes)
             prepared = _prepare(ctx, source, url, entry, page, pool, stored=url in stored)
@@ -482,14 +486,21 @@ def _settle(
 class _PagesAhead:
     """The pages at ``urls``, fetched up to ``ahead`` pages before the one being stored.
 
-    One fetch at a time, as without it, so the fetcher's per-host spacing and concurrency
-    limit are spent as before; only the wait for the next page (the network, the site) now
-    overlaps this page's work instead of adding to it. On leaving, a fetch not yet started
-    is cancelled and one under way is waited for.
+    With ``in_thread``, in a thread of their own, one fetch at a time, as without it, so the
+    fetcher's per-host spacing and concurrency limit are spent as before; only the wait for
+    the next page (the network, the site) overlaps this page's work instead of adding to it.
+    On leaving, a fetch not yet started is cancelled and one under way is waited for.
+    Without it, each page is fetched in the calling thread when it is queued.
     """
 
     def __init__(
-        self, fetcher: Fetcher, source: SourceConfig, urls: list[str], *, ahead: int = 1
+        self,
+        fetcher: Fetcher,
+        source: SourceConfig,
+        urls: list[str],
+        *,
+        ahead: int = 1,
+        in_thread: bool = True,
     ) -> None:
         self._fetcher = fetcher
         self._allow_local = source.allows_local
@@ -498,7 +509,7 @@ class _PagesAhead:
         # Nothing to fetch ahead of a single page: it is fetched here, without a thread.
         self._pool = (
             ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch-ahead")
-            if len(urls) > 1
+            if in_thread and len(urls) > 1
             else None
         )
 

@@ -151,11 +151,23 @@ def test_interleaved_checks_store_and_report_what_checks_one_after_another_do(
     warm_pool.submit = counting  # type: ignore[method-assign]
     first = BASE_TIME + timedelta(days=400)
     results = {}
+    fetched_in: dict[str, set[str]] = {}  # the threads that fetched the article pages
     for name, check, workers in (("alone", _one_after_another, 0), ("mixed", _interleaved, 1)):
         here = tmp_path / name
         here.mkdir()
         url = f"sqlite:///{here / 'tw.db'}"
+        threads = fetched_in.setdefault(name, set())
         with _serving() as site, open_pipeline(_settings(url, here, workers)) as ctx:
+            get = ctx.fetcher.get
+
+            def noting_thread(
+                page: str, get: Any = get, threads: set[str] = threads, **kwargs: Any
+            ) -> Any:
+                if page.endswith(".html"):
+                    threads.add(threading.current_thread().name)
+                return get(page, **kwargs)
+
+            ctx.fetcher.get = noting_thread  # type: ignore[method-assign,assignment]
             reports = _rounds(site, ctx, check, first=first)
             results[name] = (reports, _stored(url, site.base_url))
 
@@ -168,6 +180,10 @@ def test_interleaved_checks_store_and_report_what_checks_one_after_another_do(
     assert len(mixed_stored["revisions"]) > len(mixed_stored["articles"])
     # Every page of the interleaved run went to the worker, a single changed one included.
     assert len(submitted) == OUTLETS * ARTICLES + OUTLETS
+    # Alone, a source's next page is fetched ahead in a thread; interleaved, every page is
+    # fetched in the calling thread (the other checks overlap its wait).
+    assert fetched_in["mixed"] == {threading.current_thread().name}
+    assert any(name.startswith("fetch-ahead") for name in fetched_in["alone"])
 
 
 def test_the_next_source_is_fetched_while_a_worker_analyses_and_no_write_lock_is_held(
