@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from parsers.base import ParsedArticle
-from storage.db import insert_object, insert_on_conflict, object_for_row, table_of
+from storage.db import in_lists, insert_object, insert_on_conflict, object_for_row, table_of
 from storage.enums import ArticleOutcome
 from storage.models import Article, ArticleAlias, ArticleRevision
 from storage.types import as_utc
@@ -31,9 +31,6 @@ __all__ = [
     "text_diff",
     "upsert_article",
 ]
-
-# Keeps IN (...) lists well under every backend's bound-parameter limit.
-_IN_CHUNK = 500
 
 _ALIAS = table_of(ArticleAlias)
 _ARTICLE = table_of(Article)
@@ -205,13 +202,6 @@ _KNOWN = (
 )
 
 
-def url_chunks(urls: Iterable[str]) -> Iterator[list[str]]:
-    """``urls`` without repeats, in lists short enough for one ``IN (...)`` each."""
-    wanted = list(dict.fromkeys(urls))
-    for start in range(0, len(wanted), _IN_CHUNK):
-        yield wanted[start : start + _IN_CHUNK]
-
-
 # Built once, with an expanding IN list: built per listing, the statements cost more than
 # the queries.
 _KNOWN_STORED = sa_select(col(Article.url), *_KNOWN).where(
@@ -228,7 +218,7 @@ def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownP
     """The stored articles among ``urls``, by URL, stored under it or listed under it before
     (``ArticleAlias``), in two queries per chunk of URLs."""
     found: dict[str, KnownPage] = {}
-    for chunk in url_chunks(urls):
+    for chunk in in_lists(urls):
         conn = session.connection()
         for stmt in (_KNOWN_ALIASED, _KNOWN_STORED):  # an article stored under the URL wins
             for url, title, seen, listed, updated in conn.execute(stmt, {"urls": chunk}):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +31,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _Row = TypeVar("_Row", bound="SQLModel")
+
+# Keeps IN (...) lists well under every backend's bound-parameter limit.
+_IN_LIST = 500
+
+
+def in_lists(values: Iterable[str]) -> Iterator[list[str]]:
+    """``values`` without repeats, in lists short enough for one ``IN (...)`` each."""
+    wanted = list(dict.fromkeys(values))
+    for start in range(0, len(wanted), _IN_LIST):
+        yield wanted[start : start + _IN_LIST]
+
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from storage.articles import KnownPage, url_chunks
-from storage.db import insert_on_conflict, table_of
+from storage.articles import KnownPage
+from storage.db import in_lists, insert_on_conflict, table_of
 from storage.models import SkippedPage
 from storage.types import as_utc
 
@@ -70,7 +70,7 @@ def skipped_pages(*, session: Session, urls: Iterable[str], now: datetime) -> di
     since = now - max(RECHECK_AFTER, RECHECK_GONE_AFTER)
     found: dict[str, KnownPage] = {}
     conn = session.connection()
-    for chunk in url_chunks(urls):
+    for chunk in in_lists(urls):
         stmt = select(
             _TABLE.c.url,
             _TABLE.c.reason,

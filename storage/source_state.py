@@ -7,6 +7,7 @@ window: a source turns ``unhealthy`` after ``failure_threshold`` consecutive fai
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from sqlalchemy import bindparam, func, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
-from storage.db import held_object, table_of
+from storage.db import held_object, in_lists, table_of
 from storage.enums import FetchOutcome, SourceEventKind
 from storage.models import FetchLog, SourceEvent, SourceState
 from storage.types import as_utc
@@ -33,6 +34,13 @@ _LOG = table_of(FetchLog)
 _CHECK = sa_select(
     _STATE.c.last_attempt_at, _STATE.c.etag, _STATE.c.last_modified, _STATE.c.last_body_sha256
 ).where(_STATE.c.name == bindparam("name"))
+_CHECK_MANY = sa_select(
+    _STATE.c.name,
+    _STATE.c.last_attempt_at,
+    _STATE.c.etag,
+    _STATE.c.last_modified,
+    _STATE.c.last_body_sha256,
+).where(_STATE.c.name.in_(bindparam("names", expanding=True)))
 _SPELL = sa_select(_STATE.c.last_new_item_at, _STATE.c.created_at).where(
     _STATE.c.name == bindparam("name")
 )
@@ -84,6 +92,23 @@ def check_state(*, session: Session, name: str, now: datetime | None = None) -> 
         return CheckState(*row)
     state = get_source_state(session=session, name=name, now=now)
     return CheckState(state.last_attempt_at, state.etag, state.last_modified, None)
+
+
+def check_states(
+    *, session: Session, names: Iterable[str], now: datetime | None = None
+) -> dict[str, CheckState]:
+    """``check_state`` of each source in ``names``, by name, read in one query (per 500
+    names); rows are created on first use, as there. Flushes pending changes first, never
+    commits."""
+    session.flush()
+    found: dict[str, CheckState] = {}
+    for chunk in in_lists(names):
+        for name, *state in session.connection().execute(_CHECK_MANY, {"names": chunk}):
+            found[name] = CheckState(*state)
+    for name in dict.fromkeys(names):
+        if name not in found:
+            found[name] = check_state(session=session, name=name, now=now)
+    return found
 
 
 def get_source_state(*, session: Session, name: str, now: datetime | None = None) -> SourceState:

@@ -28,10 +28,18 @@ from collections import deque
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from tradewatch.pipeline import PipelineContext, SourceReport, Steps, check_steps, crash_report
+from storage.source_state import CheckState
+from tradewatch.pipeline import (
+    PipelineContext,
+    SourceReport,
+    Steps,
+    check_steps,
+    crash_report,
+    monitor_states,
+)
 from tradewatch.sources_config import SourceConfig
 
 log = logging.getLogger(__name__)
@@ -66,6 +74,7 @@ def check_interleaved(
     if depth < 1:
         raise ValueError(f"depth={depth}: expected at least 1")
     reports: dict[int, SourceReport] = {}
+    states = _states(ctx, sources, now=now)
     upcoming = deque(enumerate(sources))
     under_way: deque[_Check] = deque()
     while upcoming or under_way:
@@ -74,7 +83,8 @@ def check_interleaved(
         ready = under_way[0] if under_way and under_way[0].may_go_on() else None
         if ready is None and upcoming and len(under_way) < depth:
             index, source = upcoming.popleft()
-            steps = check_steps(ctx, source, force=force, now=now, interleaved=True)
+            state = states.get(source.name)
+            steps = check_steps(ctx, source, force=force, now=now, interleaved=True, state=state)
             ready = _Check(index, source, steps)
             under_way.append(ready)
         if ready is None:
@@ -84,6 +94,20 @@ def check_interleaved(
             under_way.remove(ready)
             reports[ready.index] = report
     return [reports[index] for index in range(len(sources))]
+
+
+def _states(
+    ctx: PipelineContext, sources: Sequence[SourceConfig], *, now: datetime | None
+) -> dict[str, CheckState]:
+    """The sources' stored states, read at once (a query, not one per source); none when
+    that fails, and then each check reads its own and reports its own failure."""
+    if not sources:
+        return {}
+    try:
+        return monitor_states(ctx, sources, now=now or datetime.now(UTC))
+    except Exception:
+        log.exception("reading %d sources' states at once failed; one by one", len(sources))
+        return {}
 
 
 def _advance(check: _Check) -> SourceReport | None:

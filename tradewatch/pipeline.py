@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections import deque
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -69,6 +69,7 @@ from storage.skipped import remember_skipped, skipped_pages
 from storage.source_state import (
     CheckState,
     check_state,
+    check_states,
     record_fetch_failure,
     record_fetch_success,
     record_silence,
@@ -249,6 +250,17 @@ def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime)
     return state
 
 
+def monitor_states(
+    ctx: PipelineContext, sources: Sequence[SourceConfig], *, now: datetime
+) -> dict[str, CheckState]:
+    """``_monitor_state`` of each of ``sources``, by name, in one query: for a caller about
+    to check them all (``check_steps(state=...)``)."""
+    with Session(ctx.engine) as session:
+        states = check_states(session=session, names=[s.name for s in sources], now=now)
+        session.commit()
+    return states
+
+
 def _is_due(source: SourceConfig, state: CheckState, *, now: datetime) -> bool:
     """Whether the source's cadence (``fetch_every``) allows fetching it now."""
     last = state.last_attempt_at
@@ -280,6 +292,7 @@ def check_steps(
     force: bool = True,
     now: datetime | None = None,
     interleaved: bool = False,
+    state: CheckState | None = None,
 ) -> Steps[SourceReport]:
     """``check_source`` as steps (see ``Steps``), for a caller that interleaves several
     sources' checks in one thread (``tradewatch.interleave``), which says so with
@@ -288,11 +301,12 @@ def check_steps(
     pages are fetched in the calling thread, not ahead in one of their own: the other checks
     already overlap a page's wait, and a thread's fetch, taking the GIL back after each
     system call behind the busy caller, made the whole pass slower (BENCHMARKS.md,
-    seventeenth round)."""
+    seventeenth round). ``state``: the source's stored state, if the caller read it with
+    the others' (``monitor_states``); else it is read here."""
     now = now or datetime.now(UTC)
     report = SourceReport(source=source.name)
     monitoring = window is None
-    seen = _monitor_state(ctx, source, now=now) if monitoring else None
+    seen = (state or _monitor_state(ctx, source, now=now)) if monitoring else None
     if seen is not None and not force and not _is_due(source, seen, now=now):
         report.outcome = SourceOutcome.NOT_DUE
         return report

@@ -234,6 +234,44 @@ def test_the_next_source_is_fetched_while_a_worker_analyses_and_no_write_lock_is
     assert events.index("listing o2") > max(i for i, e in enumerate(events) if e == "store o0")
 
 
+def test_the_sources_states_are_read_at_once_or_else_one_by_one(
+    bench_site: BenchSite,
+    warm_pool: analysis.AnalysisPool,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    read_one: list[str] = []
+    read_many: list[int] = []
+    one, many = pipeline._monitor_state, pipeline.monitor_states
+
+    def reading_one(ctx: PipelineContext, source: SourceConfig, **kwargs: Any) -> Any:
+        read_one.append(source.name)
+        return one(ctx, source, **kwargs)
+
+    def reading_many(ctx: PipelineContext, sources: Any, **kwargs: Any) -> Any:
+        read_many.append(len(sources))
+        if len(read_many) > 2:
+            raise OSError("disk I/O error")
+        return many(ctx, sources, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_monitor_state", reading_one)
+    monkeypatch.setattr(interleave, "monitor_states", reading_many)
+    settings = _settings(f"sqlite:///{tmp_path / 'tw.db'}", tmp_path, workers=1)
+    with open_pipeline(settings) as ctx:
+        first = check_interleaved(ctx, _sources(bench_site), depth=3, now=BASE_TIME)
+        # Nothing changed since: the validators read at once make every listing a 304.
+        later = BASE_TIME + timedelta(hours=1)
+        again = check_interleaved(ctx, _sources(bench_site), depth=3, now=later)
+        assert (read_many, read_one) == ([OUTLETS, OUTLETS], [])
+        # Reading them at once fails: each check reads its own, with the same validators.
+        third = check_interleaved(ctx, _sources(bench_site), depth=3, now=later)
+        assert read_one == [s.name for s in _sources(bench_site)]
+
+    assert [r.outcome for r in first] == [SourceOutcome.NEW] * OUTLETS
+    assert [r.outcome for r in again] == [SourceOutcome.NOT_MODIFIED] * OUTLETS
+    assert [r.outcome for r in third] == [SourceOutcome.NOT_MODIFIED] * OUTLETS
+
+
 def _stand_in(outcomes: dict[str, list[Future[Any] | Exception]], log: list[str]) -> Any:
     """``check_steps`` replaced: each source yields the futures given, or raises."""
 
@@ -271,6 +309,7 @@ def test_a_check_that_raises_gets_a_crash_report_and_the_others_go_on(
         "c": [done, done],
     }
     monkeypatch.setattr(interleave, "check_steps", _stand_in(outcomes, []))
+    monkeypatch.setattr(interleave, "monitor_states", lambda *args, **kwargs: {})
     ctx = PipelineContext.__new__(PipelineContext)  # never touched by the stand-in
 
     reports = check_interleaved(ctx, _named("a", "b", "c"), depth=2)
@@ -300,6 +339,7 @@ def test_the_oldest_check_goes_on_first_and_a_new_one_starts_only_while_all_wait
         return steps(ctx, source, **kwargs)
 
     monkeypatch.setattr(interleave, "check_steps", steps_that_settle_a)
+    monkeypatch.setattr(interleave, "monitor_states", lambda *args, **kwargs: {})
     ctx = PipelineContext.__new__(PipelineContext)
 
     reports = check_interleaved(ctx, _named("a", "b", "c"), depth=2)

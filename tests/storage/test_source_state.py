@@ -11,6 +11,7 @@ from storage.models import FetchLog, SourceEvent
 from storage.source_state import (
     CheckState,
     check_state,
+    check_states,
     get_source_state,
     record_fetch_failure,
     record_fetch_success,
@@ -86,6 +87,21 @@ def test_check_state_creates_the_row_once_and_reads_the_validators(session: Sess
     assert check_state(session=session, name="dailynk", now=at(2)) == CheckState(
         at(1), '"e1"', "Mon, 10 Mar 2025 06:00:00 GMT", "h"
     )
+
+
+def test_check_states_reads_many_at_once_as_check_state_reads_each(session: Session) -> None:
+    _ok(session, 1, etag='"e1"', body_sha256="h")
+    session.commit()
+    # More names than one IN list takes, one of them twice, most without a row yet.
+    names = ["dailynk", *(f"s{i}" for i in range(600)), "dailynk"]
+    states = check_states(session=session, names=names, now=at(2))
+    session.commit()
+    assert len(states) == 601
+    assert states["dailynk"] == CheckState(at(1), '"e1"', None, "h")
+    assert states["s599"] == CheckState(None, None, None, None)
+    assert get_source_state(session=session, name="s599").created_at == at(2)
+    for name in ("dailynk", "s0", "s599"):
+        assert check_state(session=session, name=name, now=at(3)) == states[name]
 
 
 def test_a_success_shows_in_the_state_object_the_session_holds(session: Session) -> None:
