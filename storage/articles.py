@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, literal, union_all, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -202,26 +202,27 @@ _KNOWN = (
 )
 
 
-# Built once, with an expanding IN list: built per listing, the statements cost more than
-# the queries.
-_KNOWN_STORED = sa_select(col(Article.url), *_KNOWN).where(
-    col(Article.url).in_(bindparam("urls", expanding=True))
-)
-_KNOWN_ALIASED = (
-    sa_select(col(ArticleAlias.url), *_KNOWN)
+# Built once, with an expanding IN list: built per listing, the statement costs more than
+# the query. One statement for both ways an article is known (``stored`` says which: an
+# article stored under the URL wins over one listed under it before).
+_KNOWN_EITHER = union_all(
+    sa_select(col(ArticleAlias.url), literal(False).label("stored"), *_KNOWN)
     .join(Article, col(Article.id) == col(ArticleAlias.article_id))
-    .where(col(ArticleAlias.url).in_(bindparam("urls", expanding=True)))
+    .where(col(ArticleAlias.url).in_(bindparam("urls", expanding=True))),
+    sa_select(col(Article.url), literal(True).label("stored"), *_KNOWN).where(
+        col(Article.url).in_(bindparam("urls", expanding=True))
+    ),
 )
 
 
 def known_articles(*, session: Session, urls: Iterable[str]) -> dict[str, KnownPage]:
     """The stored articles among ``urls``, by URL, stored under it or listed under it before
-    (``ArticleAlias``), in two queries per chunk of URLs."""
+    (``ArticleAlias``), in one query per chunk of URLs."""
     found: dict[str, KnownPage] = {}
     for chunk in in_lists(urls):
-        conn = session.connection()
-        for stmt in (_KNOWN_ALIASED, _KNOWN_STORED):  # an article stored under the URL wins
-            for url, title, seen, listed, updated in conn.execute(stmt, {"urls": chunk}):
+        rows = session.connection().execute(_KNOWN_EITHER, {"urls": chunk})
+        for url, stored, title, seen, listed, updated in rows:
+            if stored or url not in found:
                 found[url] = KnownPage(title, seen, listed, updated)
     return found
 

@@ -453,12 +453,22 @@ def pool_for(
         return None
     key = (baseline, workers)
     with _lock:
-        pool = _pools.get(key)
+        pool = _held(baseline, workers)
         if pool is None and batch >= start_from and key not in _broken:
             pool = _pools[key] = AnalysisPool(baseline, workers)
         if pool is not None:
             pool.handed_out = time.monotonic()
         return pool
+
+
+def _held(baseline: Baseline, workers: int) -> AnalysisPool | None:
+    """The pool for (``baseline``, ``workers``), if any. Asked for every source with pages:
+    the baseline given is, but for an edit, the very object a pool was started for, found
+    by identity; hashing a baseline (every cue of every dimension) costs ~0.1 ms."""
+    for (known, count), pool in _pools.items():
+        if known is baseline and count == workers:
+            return pool
+    return _pools.get((baseline, workers))
 
 
 def close_idle_pools(idle_for: float, *, now: float | None = None) -> int:

@@ -241,6 +241,21 @@ def test_no_pool_for_a_small_batch_or_without_workers() -> None:
     assert analysis.pool_for(baseline, workers=4, batch=analysis.START_POOL_FROM - 1) is None
 
 
+def test_a_pool_serves_its_baseline_loaded_again_but_not_another() -> None:
+    analysis.close_idle_pools(0.0, now=float("inf"))  # those earlier tests left running
+    baseline = _baseline()
+    pool = analysis.pool_for(baseline, workers=1, batch=1, start_from=1)
+    try:
+        assert pool is not None
+        assert analysis.pool_for(baseline, workers=1, batch=2) is pool
+        assert analysis.pool_for(_baseline(), workers=1, batch=2) is pool  # equal, not the same
+        edited = baseline.model_copy(update={"version": f"{baseline.version}-edited"})
+        assert analysis.pool_for(edited, workers=1, batch=2) is None
+        assert analysis.pool_for(baseline, workers=2, batch=2) is None
+    finally:
+        analysis.close_idle_pools(0.0, now=float("inf"))
+
+
 def test_pools_left_without_work_are_stopped_and_a_busy_one_is_kept() -> None:
     baseline = _baseline()
     pool = analysis.pool_for(baseline, workers=1, batch=analysis.START_POOL_FROM)

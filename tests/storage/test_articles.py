@@ -196,6 +196,22 @@ def test_a_listed_url_remembered_for_an_article_is_known_by_it(session: Session)
     assert [(a.url, a.article_id) for a in aliases] == [(listed, stored.article.id)]
 
 
+def test_an_article_stored_under_a_url_wins_over_one_listed_under_it(session: Session) -> None:
+    first = upsert_article(session=session, parsed=parsed(), source="s", outlet="o", now=T0)
+    shared = f"{parsed().url}-live"
+    remember_listed_url(session, url=shared, article=first.article, now=T0)
+    # Later an article of its own is stored under that very URL.
+    own = parsed(url=shared, title="Live: the border reopens")
+    upsert_article(session=session, parsed=own, source="s", outlet="o", now=at(1))
+    session.commit()
+
+    for asked in ([shared], [shared, parsed().url], [parsed().url, shared]):
+        known = known_articles(session=session, urls=asked)
+        assert known[shared].title == "Live: the border reopens", asked
+        assert known[shared].last_seen_at == at(1)
+        assert set(known) == set(asked)
+
+
 def test_migration_0004_keeps_stored_articles(db_url: str) -> None:
     upgrade(db_url, "0003")  # a fresh SQLite file
     engine = get_engine(db_url)
