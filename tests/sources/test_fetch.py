@@ -165,6 +165,34 @@ def test_redirect_is_followed_and_final_url_recorded() -> None:
     assert result.body == b"moved here"
 
 
+def test_a_cookie_set_before_a_redirect_goes_with_it_and_with_later_requests(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sent: list[tuple[str, str | None]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append((request.url.path, request.headers.get("cookie")))
+        if request.url.path == "/gate":
+            headers = {"Location": "https://news.example.org/feed/", "Set-Cookie": "seen=1"}
+            return httpx.Response(302, headers=headers)
+        return httpx.Response(200, content=b"ok")
+
+    handed: list[str] = []
+    take = httpx.Cookies.extract_cookies
+
+    def counting(self: httpx.Cookies, response: httpx.Response) -> None:
+        handed.append(response.request.url.path)
+        take(self, response)
+
+    monkeypatch.setattr(httpx.Cookies, "extract_cookies", counting)
+    with client_for(handler) as client:
+        assert fetch(client, "https://news.example.org/gate", max_bytes=100).body == b"ok"
+        fetch(client, URL, max_bytes=100)
+    assert sent == [("/gate", None), ("/feed/", "seen=1"), ("/feed/", "seen=1")]
+    # Only the response that set a cookie went to the standard library's jar.
+    assert handed == ["/gate"]
+
+
 def test_redirect_to_file_scheme_is_rejected() -> None:
     requested: list[str] = []
 
