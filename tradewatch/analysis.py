@@ -462,13 +462,17 @@ def pool_for(
 
 
 def _held(baseline: Baseline, workers: int) -> AnalysisPool | None:
-    """The pool for (``baseline``, ``workers``), if any. Asked for every source with pages:
-    the baseline given is, but for an edit, the very object a pool was started for, found
-    by identity; hashing a baseline (every cue of every dimension) costs ~0.1 ms."""
+    """The pool for (``baseline``, ``workers``), if any. Asked for every source with pages,
+    so it is found by the baseline's identity first: hashing a baseline (every cue of every
+    dimension) costs ~0.1 ms. A pool found for an equal baseline (the file loaded again) is
+    filed under the one given, which the next calls will give."""
     for (known, count), pool in _pools.items():
         if known is baseline and count == workers:
             return pool
-    return _pools.get((baseline, workers))
+    found = _pools.pop((baseline, workers), None)
+    if found is not None:
+        _pools[(baseline, workers)] = found
+    return found
 
 
 def close_idle_pools(idle_for: float, *, now: float | None = None) -> int:

@@ -248,7 +248,9 @@ def test_a_pool_serves_its_baseline_loaded_again_but_not_another() -> None:
     try:
         assert pool is not None
         assert analysis.pool_for(baseline, workers=1, batch=2) is pool
-        assert analysis.pool_for(_baseline(), workers=1, batch=2) is pool  # equal, not the same
+        again = _baseline()  # equal, not the same object
+        assert analysis.pool_for(again, workers=1, batch=2) is pool
+        assert [known for known, _ in analysis._pools] == [again]  # found by identity from now
         edited = baseline.model_copy(update={"version": f"{baseline.version}-edited"})
         assert analysis.pool_for(edited, workers=1, batch=2) is None
         assert analysis.pool_for(baseline, workers=2, batch=2) is None
