@@ -101,11 +101,12 @@ def check_states(
     names); rows are created on first use, as there. Flushes pending changes first, never
     commits."""
     session.flush()
+    wanted = list(dict.fromkeys(names))
     found: dict[str, CheckState] = {}
-    for chunk in in_lists(names):
+    for chunk in in_lists(wanted):
         for name, *state in session.connection().execute(_CHECK_MANY, {"names": chunk}):
             found[name] = CheckState(*state)
-    for name in dict.fromkeys(names):
+    for name in wanted:
         if name not in found:
             found[name] = check_state(session=session, name=name, now=now)
     return found

@@ -94,7 +94,7 @@ def test_check_states_reads_many_at_once_as_check_state_reads_each(session: Sess
     session.commit()
     # More names than one IN list takes, one of them twice, most without a row yet.
     names = ["dailynk", *(f"s{i}" for i in range(600)), "dailynk"]
-    states = check_states(session=session, names=names, now=at(2))
+    states = check_states(session=session, names=iter(names), now=at(2))
     session.commit()
     assert len(states) == 601
     assert states["dailynk"] == CheckState(at(1), '"e1"', None, "h")
