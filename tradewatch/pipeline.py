@@ -68,7 +68,6 @@ from storage.robots import DatabaseRobotsStore
 from storage.skipped import remember_skipped, skipped_pages
 from storage.source_state import (
     CheckState,
-    check_state,
     check_states,
     record_fetch_failure,
     record_fetch_success,
@@ -241,24 +240,21 @@ def open_pipeline(
         engine.dispose()
 
 
-def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> CheckState:
-    """What a monitor check needs of the source's stored state, read once (the row created
-    on first use)."""
-    with Session(ctx.engine) as session:
-        state = check_state(session=session, name=source.name, now=now)
-        session.commit()
-    return state
-
-
 def monitor_states(
     ctx: PipelineContext, sources: Sequence[SourceConfig], *, now: datetime
 ) -> dict[str, CheckState]:
-    """``_monitor_state`` of each of ``sources``, by name, in one query: for a caller about
-    to check them all (``check_steps(state=...)``)."""
+    """What a monitor check needs of each source's stored state, by name, read in one query
+    (rows created on first use): for a caller about to check them all
+    (``check_steps(state=...)``)."""
     with Session(ctx.engine) as session:
         states = check_states(session=session, names=[s.name for s in sources], now=now)
         session.commit()
     return states
+
+
+def _monitor_state(ctx: PipelineContext, source: SourceConfig, *, now: datetime) -> CheckState:
+    """``monitor_states`` of one source, for a check that was not given its state."""
+    return monitor_states(ctx, [source], now=now)[source.name]
 
 
 def _is_due(source: SourceConfig, state: CheckState, *, now: datetime) -> bool:
