@@ -2,7 +2,7 @@
 
 A departure on a dimension opens a ``PolicyChange`` for (dimension, direction, baseline
 version), or corroborates the open one. ``outlets`` lists every distinct outlet that reported
-it; ``corroboration`` counts independent reports (see ``independent_outlets``).
+it; ``corroboration`` counts independent reports (see ``independent_outlet_count``).
 
 A change is read, tallied in memory and written back (see ``add_assessment``), so two
 transactions corroborating it at once must not both read it before either writes. On SQLite
@@ -684,9 +684,9 @@ def _credited_after_link(
     outlets_before: list[str],
     state: _EvidenceState | None,
 ) -> int | None:
-    """How many outlets ``independent_outlets`` credits a change counting ``corroboration``
-    once ``article`` is evidence of it, when that follows from the stored count; None when it
-    takes the full count.
+    """How many outlets ``independent_outlet_count`` credits a change counting
+    ``corroboration`` once ``article`` is evidence of it, when that follows from the stored
+    count; None when it takes the full count.
 
     Under the rule, an article first seen after every evidence article of the change (ties:
     a higher id) cannot be the earliest of a story already there. So, given the count before:
@@ -717,12 +717,12 @@ def _credited_after_link(
 
 
 def _story(article_id: int, cluster_key: str | None) -> str:
-    """The story an article belongs to under ``independent_outlets``' rule."""
+    """The story an article belongs to under ``independent_outlet_count``'s rule."""
     return cluster_key or f"a{article_id}"
 
 
-def independent_outlets(*, session: Session, change_id: int) -> set[str]:
-    """The outlets that reported a policy change independently.
+def independent_outlet_count(*, session: Session, change_id: int) -> int:
+    """How many outlets reported a policy change independently.
 
     The rule: the change's evidence articles are grouped by story cluster (``cluster_key``;
     an article without one is its own story). Each story is credited to the outlet of its
@@ -730,36 +730,19 @@ def independent_outlets(*, session: Session, change_id: int) -> set[str]:
     reprinting another's story adds nothing; an outlet reporting the change in its own story
     counts; an outlet with several stories still counts once.
 
-    ``PolicyChange.corroboration`` is the size of this set, kept up to date as evidence is
-    added (see ``_credited_after_link``) without reading all the evidence each time; where it
-    cannot be, ``independent_outlet_count`` counts it in the database.
-    """
-    rows = session.exec(
-        select(Article.id, Article.outlet, Article.cluster_key, Article.first_seen_at)
-        .join(PolicyChangeEvidence, col(PolicyChangeEvidence.article_id) == col(Article.id))
-        .where(PolicyChangeEvidence.policy_change_id == change_id)
-    ).all()
-    first: dict[str, tuple[datetime, int, str]] = {}
-    for article_id, outlet, cluster_key, first_seen in rows:
-        assert article_id is not None
-        story = _story(article_id, cluster_key)
-        candidate = (first_seen, article_id, outlet)
-        if story not in first or candidate < first[story]:
-            first[story] = candidate
-    return {outlet for _, _, outlet in first.values()}
-
-
-def independent_outlet_count(*, session: Session, change_id: int) -> int:
-    """``len(independent_outlets(...))``, counted by the database: one row comes back, not
-    every evidence article (a change reported for months has hundreds)."""
+    ``PolicyChange.corroboration`` is this count, kept up to date as evidence is added (see
+    ``_credited_after_link``) without reading all the evidence each time; where it cannot be,
+    this counts it in the database: one row comes back, not every evidence article (a change
+    reported for months has hundreds). The tests hold it against the rule written in plain
+    Python (``tests/storage/helpers.py``)."""
     found = session.connection().execute(_INDEPENDENT_OUTLET_COUNT, {"change_id": change_id})
     return int(found.scalar_one())
 
 
 def _independent_outlet_count() -> Select[Any]:
-    """The statement of ``independent_outlet_count``: ``independent_outlets``' rule in SQL.
-    Each story (``_story``: the cluster key, or "a<id>" for an article without one) ranks its
-    articles by first seen, then id; the outlets of the first ones are counted once each."""
+    """The statement of ``independent_outlet_count``: its rule in SQL. Each story
+    (``_story``: the cluster key, or "a<id>" for an article without one) ranks its articles
+    by first seen, then id; the outlets of the first ones are counted once each."""
     story = func.coalesce(
         func.nullif(col(Article.cluster_key), ""),
         literal("a").concat(cast(col(Article.id), String)),

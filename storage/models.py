@@ -251,7 +251,7 @@ class PolicyChange(SQLModel, table=True):
     last_seen_at: datetime = Field(sa_type=UTCDateTime)
     outlets: list[str] = Field(default_factory=list, sa_type=JSON)  # every outlet reporting it
     # Independent reports: outlets credited with a story of their own, so a reprint adds
-    # nothing (``storage.assessments.independent_outlets``); at most len(outlets).
+    # nothing (``storage.assessments.independent_outlet_count``); at most len(outlets).
     corroboration: int = 0
     confidence: float = 0.0  # highest assessment confidence seen
     review_note: str | None = Field(default=None, sa_type=Text)

@@ -1,5 +1,6 @@
 """Builders for storage tests: articles, verdicts, a baseline and digest deliveries written
-for these tests."""
+for these tests; and the corroboration rule in plain Python, to hold the database's count
+against."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from alembic import command
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from classify.baseline import Baseline
 from classify.types import Assessment as Verdict
@@ -17,7 +18,7 @@ from storage.db import alembic_config
 from storage.deliveries import ensure_deliveries
 from storage.digests import save_digest
 from storage.enums import DigestKind
-from storage.models import Delivery
+from storage.models import Article, Delivery, PolicyChangeEvidence
 
 T0 = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
 CLASSIFIER = "rules-1"
@@ -135,3 +136,23 @@ def downgrade(engine: Engine, db_url: str, revision: str) -> None:
         config = alembic_config(db_url)
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
+
+
+def independent_outlets(*, session: Session, change_id: int) -> set[str]:
+    """The outlets ``storage.assessments.independent_outlet_count`` counts, found by its rule
+    written out in Python: evidence articles grouped by story (the cluster key; an article
+    without one, or with an empty one, is its own story), each story credited to the outlet
+    of its earliest article (first seen, then lowest id)."""
+    rows = session.exec(
+        select(Article.id, Article.outlet, Article.cluster_key, Article.first_seen_at)
+        .join(PolicyChangeEvidence, col(PolicyChangeEvidence.article_id) == col(Article.id))
+        .where(PolicyChangeEvidence.policy_change_id == change_id)
+    ).all()
+    first: dict[str, tuple[datetime, int, str]] = {}
+    for article_id, outlet, cluster_key, first_seen in rows:
+        assert article_id is not None
+        story = cluster_key or f"a{article_id}"
+        candidate = (first_seen, article_id, outlet)
+        if story not in first or candidate < first[story]:
+            first[story] = candidate
+    return {outlet for _, _, outlet in first.values()}

@@ -1,7 +1,7 @@
 """Corroboration kept up to date as evidence arrives, without reading all the evidence.
 
 ``record_assessment`` updates ``PolicyChange.corroboration`` from the stored count when the
-rule of ``independent_outlets`` allows it, and counts from all the evidence otherwise. These
+rule of ``independent_outlet_count`` allows it, and counts from all the evidence otherwise. These
 tests hold the stored count against the full count after every step, and check which path
 each case takes (the full count is spied on), on SQLite and PostgreSQL.
 """
@@ -23,10 +23,18 @@ from storage.articles import UpsertResult, upsert_article
 from storage.assessments import record_assessment
 from storage.baselines import ensure_baseline_version
 from storage.models import Article, PolicyChange, PolicyChangeEvidence
-from tests.storage.helpers import CLASSIFIER, at, baseline, departing_signal, parsed, verdict
+from tests.storage.helpers import (
+    CLASSIFIER,
+    at,
+    baseline,
+    departing_signal,
+    independent_outlets,
+    parsed,
+    verdict,
+)
 
 FULL_COUNT = assessments.independent_outlet_count
-OUTLETS = assessments.independent_outlets  # the rule, in Python: the reference
+OUTLETS = independent_outlets  # the rule, in Python: the reference
 
 
 @dataclass

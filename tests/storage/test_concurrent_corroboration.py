@@ -26,11 +26,11 @@ import storage.assessments as assessments
 import tradewatch.pipeline as pipeline
 from classify.rules import CLASSIFIER_VERSION
 from storage.articles import upsert_article
-from storage.assessments import independent_outlets, record_assessment
+from storage.assessments import record_assessment
 from storage.enums import PolicyChangeStatus
 from storage.models import Article, ArticleRevision, PolicyChange, PolicyChangeEvidence
 from tests.review.helpers import store_change
-from tests.storage.helpers import at, departing_signal, parsed, verdict
+from tests.storage.helpers import at, departing_signal, independent_outlets, parsed, verdict
 from tradewatch import analysis
 from tradewatch.pipeline import PipelineContext, SourceReport, open_pipeline
 from tradewatch.settings import Settings

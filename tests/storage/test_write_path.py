@@ -41,14 +41,13 @@ from storage.assessments import (
     RecordResult,
     add_assessment,
     assessment_exists,
-    independent_outlets,
     record_assessment,
 )
 from storage.baselines import ensure_baseline_version
 from storage.clusters import assign_cluster, drop_indexes
 from storage.enums import PolicyChangeStatus
 from storage.models import PolicyChange
-from tests.storage.helpers import CLASSIFIER, at, baseline, parsed
+from tests.storage.helpers import CLASSIFIER, at, baseline, independent_outlets, parsed
 
 GOLDEN_DIR = Path(__file__).parent / "data"
 # Not the write path's to decide: the clock's, and the baseline model's (classify) rendering
