@@ -32,9 +32,6 @@ _LOG = table_of(FetchLog)
 # cases below are Core statements built once; the rare ones (a source seen for the first
 # time, one that recovers) take the ORM path, which writes events.
 _CHECK = sa_select(
-    _STATE.c.last_attempt_at, _STATE.c.etag, _STATE.c.last_modified, _STATE.c.last_body_sha256
-).where(_STATE.c.name == bindparam("name"))
-_CHECK_MANY = sa_select(
     _STATE.c.name,
     _STATE.c.last_attempt_at,
     _STATE.c.etag,
@@ -83,32 +80,22 @@ class CheckState:
     body_sha256: str | None
 
 
-def check_state(*, session: Session, name: str, now: datetime | None = None) -> CheckState:
-    """Source ``name``'s ``CheckState``; its state row is created (and flushed) on first use
-    at ``now``. Flushes pending changes first, never commits."""
-    session.flush()
-    row = session.connection().execute(_CHECK, {"name": name}).first()
-    if row is not None:
-        return CheckState(*row)
-    state = get_source_state(session=session, name=name, now=now)
-    return CheckState(state.last_attempt_at, state.etag, state.last_modified, None)
-
-
 def check_states(
     *, session: Session, names: Iterable[str], now: datetime | None = None
 ) -> dict[str, CheckState]:
-    """``check_state`` of each source in ``names``, by name, read in one query (per 500
-    names); rows are created on first use, as there. Flushes pending changes first, never
-    commits."""
+    """The ``CheckState`` of each source in ``names``, by name, read in one query (per 500
+    names); a source's state row is created (and flushed) on first use at ``now``. Flushes
+    pending changes first, never commits."""
     session.flush()
     wanted = list(dict.fromkeys(names))
     found: dict[str, CheckState] = {}
     for chunk in in_lists(wanted):
-        for name, *state in session.connection().execute(_CHECK_MANY, {"names": chunk}):
+        for name, *state in session.connection().execute(_CHECK, {"names": chunk}):
             found[name] = CheckState(*state)
     for name in wanted:
         if name not in found:
-            found[name] = check_state(session=session, name=name, now=now)
+            row = get_source_state(session=session, name=name, now=now)
+            found[name] = CheckState(row.last_attempt_at, row.etag, row.last_modified, None)
     return found
 
 

@@ -10,7 +10,6 @@ from storage.enums import FetchOutcome, SourceEventKind
 from storage.models import FetchLog, SourceEvent
 from storage.source_state import (
     CheckState,
-    check_state,
     check_states,
     get_source_state,
     record_fetch_failure,
@@ -77,19 +76,18 @@ def test_success_keeps_validators_and_logs(session: Session) -> None:
     assert logs[1].status == 304 and logs[0].bytes == 1024 and logs[0].elapsed == 0.25
 
 
-def test_check_state_creates_the_row_once_and_reads_the_validators(session: Session) -> None:
-    assert check_state(session=session, name="dailynk", now=T0) == CheckState(
-        None, None, None, None
-    )
+def test_check_states_creates_the_row_once_and_reads_the_validators(session: Session) -> None:
+    first = check_states(session=session, names=["dailynk"], now=T0)
+    assert first == {"dailynk": CheckState(None, None, None, None)}
     session.commit()
     assert get_source_state(session=session, name="dailynk").created_at == T0
     _ok(session, 1, etag='"e1"', last_modified="Mon, 10 Mar 2025 06:00:00 GMT", body_sha256="h")
-    assert check_state(session=session, name="dailynk", now=at(2)) == CheckState(
-        at(1), '"e1"', "Mon, 10 Mar 2025 06:00:00 GMT", "h"
-    )
+    assert check_states(session=session, names=["dailynk"], now=at(2)) == {
+        "dailynk": CheckState(at(1), '"e1"', "Mon, 10 Mar 2025 06:00:00 GMT", "h")
+    }
 
 
-def test_check_states_reads_many_at_once_as_check_state_reads_each(session: Session) -> None:
+def test_check_states_reads_many_at_once(session: Session) -> None:
     _ok(session, 1, etag='"e1"', body_sha256="h")
     session.commit()
     # More names than one IN list takes, one of them twice, most without a row yet.
@@ -100,8 +98,8 @@ def test_check_states_reads_many_at_once_as_check_state_reads_each(session: Sess
     assert states["dailynk"] == CheckState(at(1), '"e1"', None, "h")
     assert states["s599"] == CheckState(None, None, None, None)
     assert get_source_state(session=session, name="s599").created_at == at(2)
-    for name in ("dailynk", "s0", "s599"):
-        assert check_state(session=session, name=name, now=at(3)) == states[name]
+    # Read back from the rows just created, the states are the same.
+    assert check_states(session=session, names=names, now=at(3)) == states
 
 
 def test_a_success_shows_in_the_state_object_the_session_holds(session: Session) -> None:
